@@ -1,0 +1,69 @@
+// The errors sluice rejects with. Each has a stable `code`; tell them apart with
+// `instanceof` or `error.code`.
+
+export class SluiceError extends Error {
+  /** @param {string} message @param {string} code @param {ErrorOptions} [options] */
+  constructor(message, code, options) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The caller's AbortSignal fired: the job left the queue, or its running attempt was aborted. */
+export class AbortError extends SluiceError {
+  constructor(reason) {
+    super('The job was aborted by its signal', 'ABORTED', { cause: reason });
+    this.reason = reason;
+  }
+}
+
+/** The job could not start within `maxWaitMs` (rejected as soon as that was certain). */
+export class QueueTimeoutError extends SluiceError {
+  constructor(waitedMs, maxWaitMs) {
+    super(
+      waitedMs < maxWaitMs
+        ? `The job cannot start within maxWaitMs (${maxWaitMs} ms): the budget cannot allow it in time`
+        : `The job did not start within maxWaitMs (${maxWaitMs} ms)`,
+      'QUEUE_TIMEOUT',
+    );
+    this.waitedMs = waitedMs;
+    this.maxWaitMs = maxWaitMs;
+  }
+}
+
+/** An attempt ran longer than `timeoutMs`; its signal was aborted. */
+export class TimeoutError extends SluiceError {
+  constructor(timeoutMs) {
+    super(`The attempt ran longer than timeoutMs (${timeoutMs} ms) and was aborted`, 'TIMEOUT');
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** `maxQueue` jobs were already waiting. */
+export class QueueFullError extends SluiceError {
+  constructor(maxQueue) {
+    super(`The queue is full: maxQueue (${maxQueue}) jobs are already waiting`, 'QUEUE_FULL');
+    this.maxQueue = maxQueue;
+  }
+}
+
+/**
+ * The job's estimate exceeds what a budget can ever hold, so it could never start. A bad
+ * argument, hence a RangeError (thrown by `schedule()` itself), with a `code` like the others.
+ */
+export class EstimateTooLargeError extends RangeError {
+  /**
+   * @param {string} option the job option that made the estimate (`tokens`, `inputTokens`, ...)
+   * @param {string} limit the limiter option it exceeds (`tokensPerMinute`, ...)
+   */
+  constructor(option, estimate, limit, capacity) {
+    super(`Expected \`${option}\` to be at most ${capacity}, what \`${limit}\` allows at once, got ${estimate}`);
+    this.name = 'EstimateTooLargeError';
+    this.code = 'ESTIMATE_TOO_LARGE';
+    this.option = option;
+    this.estimate = estimate;
+    this.limit = limit;
+    this.capacity = capacity;
+  }
+}

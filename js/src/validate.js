@@ -1,0 +1,86 @@
+// Argument checks with exact messages: each names the option and the value it got.
+
+/** A short, unambiguous rendering of any value for an error message. */
+export function describe(value) {
+  switch (typeof value) {
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'string':
+      return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}… (a string)` : `${JSON.stringify(value)} (a string)`;
+    case 'bigint':
+      return `${value}n (a bigint)`;
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    default:
+      if (value === null) return 'null';
+      return Array.isArray(value) ? 'an array' : 'an object';
+  }
+}
+
+function fail(name, expected, value, ErrorClass = TypeError) {
+  return new ErrorClass(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+}
+
+/** A number of the wrong size is a RangeError; anything else that is not a number, a TypeError. */
+const numberError = (value) => (typeof value === 'number' ? RangeError : TypeError);
+
+/** A whole number ≥ `min` (Infinity allowed when `infinite`). */
+export function integer(name, value, { min = 1, infinite = false } = {}) {
+  if (typeof value === 'number' && infinite && value === Infinity) return value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    const what = min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
+    throw fail(name, infinite ? `${what} or Infinity` : what, value, numberError(value));
+  }
+  return value;
+}
+
+/** A finite number in [min, max]; `minOpen` excludes min. Infinity allowed when `infinite`. */
+export function number(name, value, { min = -Infinity, max = Infinity, minOpen = false, infinite = false } = {}) {
+  if (typeof value === 'number' && infinite && value === Infinity) return value;
+  const ok = typeof value === 'number' && Number.isFinite(value) && (minOpen ? value > min : value >= min) && value <= max;
+  if (!ok) {
+    let range = 'a finite number';
+    if (min === 0 && max === Infinity) range = minOpen ? 'a positive finite number' : 'a non-negative finite number';
+    else if (min !== -Infinity || max !== Infinity) range = `a number in ${minOpen ? '(' : '['}${min}, ${max}]`;
+    throw fail(name, infinite ? `${range} or Infinity` : range, value, numberError(value));
+  }
+  return value;
+}
+
+export function string(name, value) {
+  if (typeof value !== 'string') throw fail(name, 'a string', value);
+  return value;
+}
+
+export function func(name, value) {
+  if (typeof value !== 'function') throw fail(name, 'a function', value);
+  return value;
+}
+
+export function boolean(name, value) {
+  if (typeof value !== 'boolean') throw fail(name, 'a boolean', value);
+  return value;
+}
+
+export function signal(name, value) {
+  const ok = value !== null && typeof value === 'object' && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function';
+  if (!ok) throw fail(name, 'an AbortSignal', value);
+  return value;
+}
+
+/** A plain options object (or undefined), with no key outside `known`. */
+export function options(name, value, known) {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail(name, 'an object', value);
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) {
+      throw new TypeError(`Unknown option \`${key}\` in \`${name}\`; known options: ${[...known].join(', ')}`);
+    }
+  }
+  return value;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the wasm core and its JS glue into js/wasm/, then shrinks the .wasm with wasm-opt -Oz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --quiet --release --target wasm32-unknown-unknown
+# --target web gives initSync/init that every entry (Node, Workers, browsers) can call;
+# --omit-default-module-path keeps `new URL(..., import.meta.url)` out, which workerd rejects.
+wasm-bindgen target/wasm32-unknown-unknown/release/sluice.wasm \
+  --target web --omit-default-module-path --no-typescript \
+  --out-dir js/wasm --out-name sluice
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  js/wasm/sluice_bg.wasm -o js/wasm/sluice_bg.wasm

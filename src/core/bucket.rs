@@ -1,0 +1,203 @@
+//! A token bucket in exact integer arithmetic.
+//!
+//! The level is kept in *units* of `1 / window_ms` token, so a bucket that refills
+//! `limit` tokens per `window_ms` gains exactly `limit` units per millisecond: no
+//! floating point, no rounding drift, and refunds and debts settle to the unit.
+//!
+//! A bucket refills continuously (how OpenAI and Anthropic describe their limits) or,
+//! in lease mode, only from capacity granted by an authority (see [`Bucket::leased`]).
+
+use super::time::Millis;
+
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    /// Tokens added per window; 0 for a leased bucket.
+    limit: u64,
+    window_ms: u64,
+    /// The most tokens the bucket holds at once: the burst.
+    capacity: u64,
+    /// Units (tokens × window_ms). Negative when usage outran the reservation: a debt.
+    level: i128,
+    updated_at: Millis,
+}
+
+impl Bucket {
+    /// A full bucket refilling `limit` tokens per `window_ms`, holding at most `capacity`.
+    pub fn new(limit: u64, window_ms: u64, capacity: u64, now: Millis) -> Self {
+        assert!(window_ms > 0 && capacity > 0, "window and capacity must be positive");
+        Bucket { limit, window_ms, capacity, level: capacity as i128 * window_ms as i128, updated_at: now }
+    }
+
+    /// An empty bucket that never refills by itself: it holds only what [`grant`](Self::grant) gives it.
+    /// This is the local side of a distributed budget, fed chunks of capacity by a coordinator.
+    pub fn leased(window_ms: u64, now: Millis) -> Self {
+        Bucket { limit: 0, window_ms, capacity: 0, level: 0, updated_at: now }
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+    pub fn window_ms(&self) -> u64 {
+        self.window_ms
+    }
+
+    fn units(&self, tokens: u64) -> i128 {
+        tokens as i128 * self.window_ms as i128
+    }
+
+    fn full(&self) -> i128 {
+        self.units(self.capacity)
+    }
+
+    /// Adds what accrued since the last call. Time that runs backwards is ignored.
+    pub fn refill(&mut self, now: Millis) {
+        if now <= self.updated_at {
+            return;
+        }
+        let elapsed = (now - self.updated_at) as i128;
+        self.updated_at = now;
+        if self.level < self.full() {
+            self.level = (self.level + elapsed * self.limit as i128).min(self.full());
+        }
+    }
+
+    /// Whole tokens available now (negative while in debt).
+    pub fn available(&self) -> i64 {
+        let w = self.window_ms as i128;
+        // Floor division, so a debt of half a token reads as -1.
+        let tokens = if self.level >= 0 { self.level / w } else { -((-self.level + w - 1) / w) };
+        tokens.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    }
+
+    pub fn fits(&self, tokens: u64) -> bool {
+        self.level >= self.units(tokens)
+    }
+
+    /// Takes `tokens` unconditionally (callers check [`fits`](Self::fits) first, or mean a debt).
+    pub fn take(&mut self, tokens: u64) {
+        self.level -= self.units(tokens);
+    }
+
+    /// Returns tokens that were reserved but not used; the bucket never overflows its capacity.
+    pub fn give_back(&mut self, tokens: u64) {
+        self.level = (self.level + self.units(tokens)).min(self.full());
+    }
+
+    /// Milliseconds until `tokens` fit, assuming `extra` more tokens come back meanwhile.
+    /// `None` when they never can: more than the capacity, or a leased bucket with nothing to come.
+    pub fn wait_for(&self, tokens: u64, extra: u64) -> Option<u64> {
+        if tokens > self.capacity {
+            return None;
+        }
+        let deficit = self.units(tokens) - self.level - self.units(extra);
+        if deficit <= 0 {
+            return Some(0);
+        }
+        if self.limit == 0 {
+            return None;
+        }
+        let per_ms = self.limit as i128;
+        Some(((deficit + per_ms - 1) / per_ms).min(u64::MAX as i128) as u64)
+    }
+
+    /// Sets the level to what a provider says remains, never above the capacity.
+    pub fn set_available(&mut self, tokens: u64) {
+        self.level = self.units(tokens).min(self.full());
+    }
+
+    /// Changes the refill rate and the burst; the level keeps its tokens, clipped to the new capacity.
+    pub fn set_limit(&mut self, limit: u64, capacity: u64) {
+        assert!(capacity > 0, "capacity must be positive");
+        self.limit = limit;
+        self.capacity = capacity;
+        self.level = self.level.min(self.full());
+    }
+
+    /// Lease mode: adds capacity granted by an authority.
+    pub fn grant(&mut self, tokens: u64) {
+        self.capacity += tokens;
+        self.level += self.units(tokens);
+    }
+
+    /// Lease mode: hands back the whole tokens not used, so the authority can lend them again.
+    pub fn reclaim(&mut self) -> u64 {
+        let unused = self.available().max(0) as u64;
+        self.level -= self.units(unused);
+        self.capacity -= unused.min(self.capacity);
+        unused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refills_exactly_per_millisecond() {
+        // 60 per minute: one token a second.
+        let mut b = Bucket::new(60, 60_000, 60, 0);
+        b.take(60);
+        b.refill(999);
+        assert!(!b.fits(1));
+        b.refill(1_000);
+        assert!(b.fits(1));
+        assert_eq!(b.available(), 1);
+    }
+
+    #[test]
+    fn never_exceeds_capacity() {
+        let mut b = Bucket::new(100, 1_000, 10, 0);
+        b.refill(1_000_000);
+        assert_eq!(b.available(), 10);
+        b.give_back(50);
+        assert_eq!(b.available(), 10);
+    }
+
+    #[test]
+    fn debt_delays_until_repaid() {
+        let mut b = Bucket::new(10, 1_000, 10, 0);
+        b.take(10);
+        b.take(5); // used 5 more than reserved
+        assert_eq!(b.available(), -5);
+        assert_eq!(b.wait_for(1, 0), Some(600));
+        b.refill(599);
+        assert!(!b.fits(1));
+        b.refill(600);
+        assert!(b.fits(1));
+    }
+
+    #[test]
+    fn wait_for_counts_tokens_that_may_come_back() {
+        let mut b = Bucket::new(10, 1_000, 10, 0);
+        b.take(10);
+        assert_eq!(b.wait_for(4, 0), Some(400));
+        assert_eq!(b.wait_for(4, 4), Some(0));
+        assert_eq!(b.wait_for(11, 0), None);
+    }
+
+    #[test]
+    fn time_running_backwards_is_ignored() {
+        let mut b = Bucket::new(10, 1_000, 10, 5_000);
+        b.take(10);
+        b.refill(1_000);
+        assert_eq!(b.available(), 0);
+        b.refill(5_100);
+        assert_eq!(b.available(), 1);
+    }
+
+    #[test]
+    fn leased_bucket_holds_only_grants() {
+        let mut b = Bucket::leased(60_000, 0);
+        assert_eq!(b.wait_for(1, 0), None);
+        b.grant(5);
+        b.refill(1_000_000);
+        assert_eq!(b.available(), 5);
+        b.take(3);
+        assert_eq!(b.reclaim(), 2);
+        assert_eq!(b.available(), 0);
+        assert_eq!(b.wait_for(1, 0), None);
+    }
+}

@@ -1,0 +1,143 @@
+//! The concurrency limit: how many attempts may be in flight at once.
+//!
+//! Fixed at `max`, or adaptive: additive increase, multiplicative decrease (AIMD) on
+//! congestion signals (429, 529, 503), as in Netflix's concurrency-limits. Latency is not a
+//! signal here: an LLM call's latency grows with its output, not only with load.
+//! One decrease per round trip: a drop reported by an attempt that started before the last
+//! decrease is the same congestion event seen again, and is ignored (as TCP does).
+
+/// The multiplicative decrease on a congestion signal.
+const BACKOFF_RATIO_PERCENT: u64 = 90;
+
+#[derive(Clone, Debug)]
+pub struct Concurrency {
+    limit: u32,
+    min: u32,
+    max: u32,
+    adaptive: bool,
+    in_flight: u32,
+    /// Counts decreases; an attempt carries the epoch it started in.
+    epoch: u32,
+}
+
+impl Concurrency {
+    /// A fixed limit of `max`, or an adaptive one that starts at `initial` and moves within `[1, max]`.
+    pub fn new(max: u32, adaptive: bool, initial: u32) -> Self {
+        let max = max.max(1);
+        let limit = if adaptive { initial.clamp(1, max) } else { max };
+        Concurrency { limit, min: 1, max, adaptive, in_flight: 0, epoch: 0 }
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+    pub fn has_room(&self) -> bool {
+        self.in_flight < self.limit
+    }
+
+    /// Takes a slot and returns the epoch the attempt starts in.
+    pub fn acquire(&mut self) -> u32 {
+        self.in_flight += 1;
+        self.epoch
+    }
+
+    /// Frees the slot of an attempt that started in `epoch`, learning from how it ended.
+    /// Returns whether the limit moved.
+    pub fn release(&mut self, epoch: u32, signal: Signal) -> bool {
+        let moved = match signal {
+            Signal::Success => self.grow(),
+            Signal::Congestion => self.shrink(epoch),
+            Signal::Neutral => false,
+        };
+        self.in_flight = self.in_flight.saturating_sub(1);
+        moved
+    }
+
+    /// Additive increase, while at least half the limit is in use (this attempt included).
+    fn grow(&mut self) -> bool {
+        let grows = self.adaptive && self.in_flight * 2 >= self.limit && self.limit < self.max;
+        self.limit += grows as u32;
+        grows
+    }
+
+    /// Multiplicative decrease, once per congestion event.
+    fn shrink(&mut self, epoch: u32) -> bool {
+        if !self.adaptive || epoch != self.epoch {
+            return false;
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        let lowered = ((self.limit as u64 * BACKOFF_RATIO_PERCENT / 100) as u32).max(self.min);
+        let moved = lowered != self.limit;
+        self.limit = lowered;
+        moved
+    }
+}
+
+/// What an ended attempt says about congestion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Success,
+    /// 429, 529 or 503: the provider is at its limit.
+    Congestion,
+    /// Anything else (an error of the caller's, an abort): no information.
+    Neutral,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_limit_never_moves() {
+        let mut c = Concurrency::new(4, false, 1);
+        let e = c.acquire();
+        assert!(!c.release(e, Signal::Congestion));
+        let e = c.acquire();
+        assert!(!c.release(e, Signal::Success));
+        assert_eq!(c.limit(), 4);
+    }
+
+    #[test]
+    fn aimd_grows_by_one_and_shrinks_by_a_tenth() {
+        let mut c = Concurrency::new(100, true, 20);
+        let epochs: Vec<u32> = (0..10).map(|_| c.acquire()).collect();
+        assert!(c.release(epochs[0], Signal::Success));
+        assert_eq!(c.limit(), 21);
+        // 9 in flight of 21: under half, no growth.
+        assert!(!c.release(epochs[1], Signal::Success));
+        assert!(c.release(epochs[2], Signal::Congestion));
+        assert_eq!(c.limit(), 18);
+    }
+
+    #[test]
+    fn one_decrease_per_congestion_event() {
+        let mut c = Concurrency::new(100, true, 50);
+        let epochs: Vec<u32> = (0..10).map(|_| c.acquire()).collect();
+        for &e in &epochs {
+            c.release(e, Signal::Congestion);
+        }
+        assert_eq!(c.limit(), 45);
+        let later = c.acquire();
+        assert!(c.release(later, Signal::Congestion));
+        assert_eq!(c.limit(), 40);
+    }
+
+    #[test]
+    fn stays_within_bounds() {
+        let mut c = Concurrency::new(3, true, 3);
+        for _ in 0..20 {
+            let e = c.acquire();
+            c.release(e, Signal::Congestion);
+        }
+        assert_eq!(c.limit(), 1);
+        for _ in 0..20 {
+            let e = c.acquire();
+            c.release(e, Signal::Success);
+        }
+        assert_eq!(c.limit(), 3);
+        assert_eq!(c.in_flight(), 0);
+    }
+}

@@ -1,0 +1,78 @@
+//! The limiter's configuration, checked once when the scheduler is built.
+
+use std::fmt;
+
+use super::budget::{BurstPpm, LimitKind, FULL_BURST};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The most attempts in flight at once; `None` for no cap.
+    pub max_concurrent: Option<u32>,
+    /// Rate limits the user knows, each at least 1.
+    pub limits: Vec<(LimitKind, u64)>,
+    /// The share of each limit that may go out at once, in millionths. Default: all of it,
+    /// as OpenAI's and Anthropic's continuously refilled buckets allow.
+    pub burst: BurstPpm,
+    /// The most jobs waiting to start; `None` for no cap.
+    pub max_queue: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { max_concurrent: None, limits: Vec::new(), burst: FULL_BURST, max_queue: None }
+    }
+}
+
+/// A configuration value out of range, named as the JS option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub option: &'static str,
+    pub expected: &'static str,
+    pub got: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Expected `{}` to be {}, got {}", self.option, self.expected, self.got)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_concurrent == Some(0) {
+            return Err(ConfigError { option: "maxConcurrent", expected: "a positive integer", got: "0".into() });
+        }
+        if let Some(&(kind, _)) = self.limits.iter().find(|(_, limit)| *limit == 0) {
+            return Err(ConfigError { option: kind.name(), expected: "a positive integer", got: "0".into() });
+        }
+        for (i, (kind, _)) in self.limits.iter().enumerate() {
+            if self.limits[..i].iter().any(|(k, _)| k == kind) {
+                return Err(ConfigError { option: kind.name(), expected: "set once", got: "it twice".into() });
+            }
+        }
+        if self.burst == 0 || self.burst > FULL_BURST {
+            return Err(ConfigError {
+                option: "burst",
+                expected: "a number in (0, 1]",
+                got: format!("{}", self.burst as f64 / FULL_BURST as f64),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_option_and_the_value() {
+        let bad = Config { limits: vec![(LimitKind::TokensPerMinute, 0)], ..Config::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "Expected `tokensPerMinute` to be a positive integer, got 0");
+        let bad = Config { burst: 2 * FULL_BURST, ..Config::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "Expected `burst` to be a number in (0, 1], got 2");
+        assert!(Config::default().validate().is_ok());
+    }
+}

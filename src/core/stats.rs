@@ -1,0 +1,36 @@
+//! Counters and gauges a dashboard or an alert can read.
+
+use super::budget::LimitState;
+
+/// Running totals since the scheduler was built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Jobs handed to `submit`.
+    pub submitted: u64,
+    /// Attempts started (a retried job counts once per attempt).
+    pub admitted: u64,
+    /// Jobs that ended with a success.
+    pub completed: u64,
+    /// Jobs that ended with a failure (aborted and timed-out ones included).
+    pub failed: u64,
+    /// Jobs refused at submission (too large, queue full, deadline out of reach).
+    pub rejected: u64,
+    /// Queued jobs that gave up waiting (`maxWaitMs`).
+    pub expired: u64,
+    /// Jobs their caller aborted, queued or running.
+    pub cancelled: u64,
+    /// Attempts that ran past their `timeoutMs`.
+    pub timed_out: u64,
+}
+
+/// A snapshot of the scheduler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stats {
+    pub in_flight: u32,
+    pub queued: usize,
+    pub concurrency_limit: u32,
+    /// Keys (tenants) with jobs queued or running.
+    pub keys: usize,
+    pub counters: Counters,
+    pub limits: Vec<LimitState>,
+}

@@ -1,0 +1,27 @@
+//! sluice: a concurrency and rate limiter for LLM API calls.
+//!
+//! ```
+//! use sluice::{Config, Cost, Decision, JobSpec, LimitKind, Outcome, OutcomeKind, Scheduler, Usage};
+//!
+//! let config = Config {
+//!     max_concurrent: Some(2),
+//!     limits: vec![(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 10_000)],
+//!     ..Config::default()
+//! };
+//! let mut limiter = Scheduler::new(config, 0).unwrap();
+//! let job = limiter.submit(0, JobSpec { cost: Cost::total(1_200), ..JobSpec::default() }).unwrap();
+//! limiter.poll(0);
+//! assert_eq!(limiter.drain().collect::<Vec<_>>(), vec![Decision::Start { job, attempt: 1 }]);
+//! // ... the host runs the call, then reports what it used: the unused estimate comes back.
+//! let usage = Some(Usage { input: 200, output: 300 });
+//! limiter.finish(2_500, job, Outcome { kind: OutcomeKind::Success, usage });
+//! ```
+//!
+//! The core (this crate's root) is pure: time comes in on every call. The `wasm` module, built
+//! only for `wasm32`, binds it for the JavaScript package.
+
+mod core;
+pub use crate::core::*;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;

@@ -23,6 +23,12 @@ const TIMED_OUT = 3;
 // setTimeout's longest delay; longer waits re-arm when it fires.
 const MAX_DELAY = 2 ** 31 - 1;
 
+// In Workers, a request that waits on a promise only another request resolves, with nothing
+// of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
+// context, re-armed at least this often (see shared/edge-runtimes.md, "Request contexts").
+const KEEP_AWAKE_MS = 1_000;
+const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+
 /** The host clock: monotonic milliseconds. Read on every call, never at import. */
 const now = () => Math.floor(performance.now());
 
@@ -93,6 +99,8 @@ export class Limiter {
   #idle = [];
   #timer = null;
   #timerAt = Infinity;
+  /** Whether each waiting job holds its own timer (Workers). */
+  #ownTimers = inWorkers();
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
@@ -174,11 +182,12 @@ export class Limiter {
   #admission(id, o) {
     const { signal } = o;
     return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject, o, onAbort: null };
+      const waiter = { id, resolve, reject, o, onAbort: null, timer: null };
       if (signal) {
         waiter.onAbort = () => {
           if (this.#core.cancel(now(), id)) {
             this.#waiting.delete(id);
+            if (waiter.timer !== null) clearTimeout(waiter.timer);
             reject(new AbortError(signal.reason));
             this.#pump(); // the job may have held up the head of the queue
           }
@@ -187,7 +196,20 @@ export class Limiter {
       }
       this.#waiting.set(id, waiter);
       this.#pump();
+      if (this.#ownTimers && this.#waiting.has(id)) this.#keepAwake(waiter);
     });
+  }
+
+  /** Workers: a timer in the waiting job's own context, at the next wake-up or sooner. */
+  #keepAwake(waiter) {
+    const t = now();
+    const wake = this.#core.nextWake();
+    const at = wake < 0 ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
+    waiter.timer = setTimeout(() => {
+      waiter.timer = null;
+      this.#pump();
+      if (this.#waiting.get(waiter.id) === waiter) this.#keepAwake(waiter);
+    }, Math.max(0, at - t));
   }
 
   async #attempt(id, attempt, task, o) {
@@ -248,6 +270,7 @@ export class Limiter {
       const waiter = this.#waiting.get(id);
       this.#waiting.delete(id);
       if (waiter.onAbort) waiter.o.signal.removeEventListener('abort', waiter.onAbort);
+      if (waiter.timer !== null) clearTimeout(waiter.timer);
       if (decisions[i] === START) waiter.resolve(decisions[i + 2]);
       else waiter.reject(rejectionError(decisions[i], decisions[i + 2], decisions[i + 3], decisions[i + 4], waiter.o));
     }

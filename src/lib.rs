@@ -14,7 +14,7 @@
 //! assert_eq!(limiter.drain().collect::<Vec<_>>(), vec![Decision::Start { job, attempt: 1 }]);
 //! // ... the host runs the call, then reports what it used: the unused estimate comes back.
 //! let usage = Some(Usage { input: 200, output: 300 });
-//! limiter.finish(2_500, job, Outcome { kind: OutcomeKind::Success, usage });
+//! limiter.finish(2_500, job, Outcome { usage, ..Outcome::of(OutcomeKind::Success) });
 //! ```
 //!
 //! The core (this crate's root) is pure: time comes in on every call. The `wasm` module, built

@@ -106,6 +106,7 @@ fn run(limits: &Limits, jobs: &[Job]) -> (Sim, HashMap<u64, (Job, u64)>, usize) 
             duration: job.duration,
             kind: if job.fails { OutcomeKind::Failure } else { OutcomeKind::Success },
             usage: job.used.map(|(input, output)| Usage { input, output }),
+            charge: 0,
         };
         match sim.submit(spec, plan) {
             Ok(id) => {

@@ -235,7 +235,7 @@ fn every_counter_adds_up() {
     let config = Config { max_concurrent: Some(1), max_queue: Some(3), ..Config::default() };
     let mut sim = Sim::new(Scheduler::new(config, 0).unwrap());
     let a = sim.submit(spec(0), Plan::ok(1_000)).unwrap();
-    let b = sim.submit(spec(0), Plan { kind: sluice::OutcomeKind::Failure, ..Plan::ok(1_000) }).unwrap();
+    let b = sim.submit(spec(0), Plan::fails(1_000, sluice::OutcomeKind::Failure)).unwrap();
     let c = sim.submit(JobSpec { max_wait_ms: Some(500), ..spec(0) }, Plan::ok(0)).unwrap();
     let d = sim.submit(spec(0), Plan::ok(0)).unwrap();
     assert!(sim.submit(spec(0), Plan::ok(0)).is_err());

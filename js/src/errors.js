@@ -40,6 +40,24 @@ export class TimeoutError extends SluiceError {
   }
 }
 
+/**
+ * A job failed with a retryable outcome (429, 529, 5xx, a network error) until its attempts or
+ * the retry budget ran out. `cause` is the last error thrown, `response` the last Response
+ * returned; `status` and `headers` (the rate-limit ones) are the last attempt's.
+ */
+export class RetryError extends SluiceError {
+  constructor({ attempts, budget, status, headers, cause, response }) {
+    const got = status ? `HTTP ${status}` : cause instanceof Error ? `${cause.name}: ${cause.message}` : 'a failure';
+    const why = budget ? 'the retry budget is spent' : 'no attempts are left';
+    super(`The job failed after ${attempts} attempt${attempts === 1 ? '' : 's'} and ${why}; the last got ${got}`, 'RETRIES_EXHAUSTED', { cause });
+    this.attempts = attempts;
+    this.budgetExhausted = budget;
+    this.status = status || undefined;
+    this.headers = headers;
+    this.response = response;
+  }
+}
+
 /** `maxQueue` jobs were already waiting. */
 export class QueueFullError extends SluiceError {
   constructor(maxQueue) {

@@ -6,6 +6,8 @@ export {
   QueueTimeoutError,
   TimeoutError,
   QueueFullError,
+  RetryError,
   EstimateTooLargeError,
 } from './errors.js';
 export { readUsage } from './usage.js';
+export { estimateTokens, estimateOpenAI, estimateAnthropic } from './estimate.js';

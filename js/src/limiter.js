@@ -1,24 +1,16 @@
 // The Limiter: the JS side of sluice. It owns the promises, the timers and the AbortSignals;
-// the wasm core decides what starts when. Each task is called from its own caller's
-// continuation (`await admitted; task()`), never from the code path that freed a slot for it:
-// in Workers, a task started from another request's context never gets its I/O back.
+// the wasm core decides what starts when, what an outcome means, and whether to retry.
+// Each task is called from its own caller's continuation (`await admitted; task()`), never from
+// the code path that freed a slot for it: in Workers, a task started from another request's
+// context never gets its I/O back.
 import { Core } from '../wasm/sluice.js';
-import { AbortError, EstimateTooLargeError, QueueFullError, QueueTimeoutError, TimeoutError } from './errors.js';
-import { LIMIT_NAMES, parseJobOptions, parseLimiterOptions } from './options.js';
+import * as code from './codes.js';
+import { AbortError, EstimateTooLargeError, QueueFullError, QueueTimeoutError, RetryError, TimeoutError } from './errors.js';
+import { decodeEvent } from './events.js';
+import { checkClass, LIMIT_NAMES, parseJobOptions, parseLimiterOptions } from './options.js';
+import { headerLines, readOutcome, responseOf } from './outcome.js';
 import { checkUsage, readUsage } from './usage.js';
 import * as check from './validate.js';
-
-// Decision kinds from the core (src/wasm/mod.rs).
-const START = 1;
-const QUEUE_TIMEOUT = 2;
-const TOO_LARGE = 3;
-const QUEUE_FULL = 4;
-
-// Outcome kinds for Core.finish.
-const SUCCESS = 0;
-const FAILURE = 1;
-const ABORTED = 2;
-const TIMED_OUT = 3;
 
 // setTimeout's longest delay; longer waits re-arm when it fires.
 const MAX_DELAY = 2 ** 31 - 1;
@@ -43,11 +35,11 @@ function estimateOption(limit, split) {
 /** Turns a core rejection `[kind, a, b, c]` of a job with options `o` into its error. */
 function rejectionError(kind, a, b, c, o) {
   switch (kind) {
-    case QUEUE_TIMEOUT:
+    case code.QUEUE_TIMEOUT:
       return new QueueTimeoutError(a, b);
-    case TOO_LARGE:
+    case code.TOO_LARGE:
       return new EstimateTooLargeError(estimateOption(LIMIT_NAMES[a], o.inputTokens >= 0), b, LIMIT_NAMES[a], c);
-    case QUEUE_FULL:
+    case code.QUEUE_FULL:
       return new QueueFullError(a);
     default:
       return new Error(`sluice: unknown rejection ${kind}`);
@@ -90,12 +82,15 @@ class AttemptContext {
   }
 }
 
-export class Limiter {
+export class Limiter extends EventTarget {
   #core;
-  /** Jobs waiting to start: id → { resolve, reject, o (its options), onAbort }. */
+  #classify;
+  /** Whether the jitter still needs a random seed (drawn at first use, never at import). */
+  #unseeded;
+  /** Jobs waiting to start: id → { id, resolve, reject, o (its options), onAbort, timer }. */
   #waiting = new Map();
-  /** Jobs scheduled and not yet ended, for onIdle(). */
-  #active = 0;
+  /** Jobs scheduled and not yet ended: id → their options, for onIdle() and event details. */
+  #jobs = new Map();
   #idle = [];
   #timer = null;
   #timerAt = Infinity;
@@ -104,11 +99,29 @@ export class Limiter {
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
+    super();
     const o = parseLimiterOptions(options);
     const none = (n) => (n === Infinity || n === undefined ? -1 : n);
-    // Time 0, not the clock: a limiter may be built at a Worker's module scope, where no clock
-    // may be read. The core only counts time from the first real reading on.
-    this.#core = new Core(0, none(o.maxConcurrent), none(o.maxQueue), o.burst, o.limits.map(none));
+    const s = new Float64Array(code.SETTINGS.limits + LIMIT_NAMES.length);
+    s[code.SETTINGS.maxConcurrent] = none(o.maxConcurrent);
+    s[code.SETTINGS.maxQueue] = none(o.maxQueue);
+    s[code.SETTINGS.burst] = o.burst;
+    s[code.SETTINGS.adaptive] = o.adaptiveConcurrency ? 1 : 0;
+    s[code.SETTINGS.gatePerKey] = o.gatePerKey ? 1 : 0;
+    s[code.SETTINGS.maxAttempts] = o.retry.maxAttempts;
+    s[code.SETTINGS.baseMs] = o.retry.baseMs;
+    s[code.SETTINGS.maxDelayMs] = o.retry.maxDelayMs;
+    s[code.SETTINGS.maxRetryAfterMs] = o.retry.maxRetryAfterMs;
+    s[code.SETTINGS.budgetTtlMs] = o.retry.budget.ttlMs;
+    s[code.SETTINGS.budgetMinPerSec] = o.retry.budget.minPerSec;
+    s[code.SETTINGS.budgetPercent] = o.retry.budget.percent;
+    s[code.SETTINGS.seed] = none(o.seed);
+    o.limits.forEach((limit, i) => (s[code.SETTINGS.limits + i] = none(limit)));
+    // No clock is read here: a limiter may be built at a Worker's module scope, where the
+    // clock reads 0. The core counts time from its first real reading on.
+    this.#core = new Core(s);
+    this.#classify = o.classify;
+    this.#unseeded = o.seed === undefined;
   }
 
   /**
@@ -122,6 +135,10 @@ export class Limiter {
     check.func('task', task);
     const o = parseJobOptions(opts);
     if (o.signal?.aborted) return Promise.reject(new AbortError(o.signal.reason));
+    if (this.#unseeded) {
+      this.#unseeded = false;
+      this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
+    }
     const id = this.#core.submit(
       now(),
       o.key,
@@ -134,6 +151,7 @@ export class Limiter {
     if (id === 0) {
       const [kind, a, b, c] = this.#core.rejection();
       const error = rejectionError(kind, a, b, c, o);
+      this.#emit('dropped', { key: o.key, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
       return Promise.reject(error);
@@ -151,9 +169,18 @@ export class Limiter {
     return (...args) => this.schedule(() => fn(...args), typeof opts === 'function' ? opts(...args) : opts);
   }
 
-  /** Resolves when no job is queued or running. */
+  /** Calls `listener(detail)` on each event of `type`; returns a function that stops it. */
+  on(type, listener) {
+    check.string('type', type);
+    check.func('listener', listener);
+    const handler = (event) => listener(event.detail);
+    this.addEventListener(type, handler);
+    return () => this.removeEventListener(type, handler);
+  }
+
+  /** Resolves when no job is queued, backing off or running. */
   onIdle() {
-    if (this.#active === 0) return Promise.resolve();
+    if (this.#jobs.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -168,13 +195,19 @@ export class Limiter {
   }
 
   async #run(id, task, o) {
-    this.#active += 1;
+    this.#jobs.set(id, o);
     try {
-      const attempt = await this.#admission(id, o);
-      return await this.#attempt(id, attempt, task, o);
+      for (;;) {
+        const attempt = await this.#admission(id, o);
+        const ended = await this.#attempt(id, attempt, task, o);
+        if (ended.verdict === code.RETRY) continue;
+        if (ended.verdict === code.EXHAUSTED) throw ended.error;
+        if (ended.threw) throw ended.value;
+        return ended.value;
+      }
     } finally {
-      this.#active -= 1;
-      if (this.#active === 0) this.#resolveIdle();
+      this.#jobs.delete(id);
+      if (this.#jobs.size === 0) this.#resolveIdle();
     }
   }
 
@@ -183,6 +216,12 @@ export class Limiter {
     const { signal } = o;
     return new Promise((resolve, reject) => {
       const waiter = { id, resolve, reject, o, onAbort: null, timer: null };
+      if (signal?.aborted && this.#core.cancel(now(), id)) {
+        // Aborted between two attempts: the retry never goes out.
+        reject(new AbortError(signal.reason));
+        this.#pump();
+        return;
+      }
       if (signal) {
         waiter.onAbort = () => {
           if (this.#core.cancel(now(), id)) {
@@ -212,27 +251,64 @@ export class Limiter {
     }, Math.max(0, at - t));
   }
 
+  /**
+   * Runs one attempt and reports how it ended. Returns `{ verdict, value, threw, error }`:
+   * the core's verdict, what the task returned or threw, and the error to reject with when
+   * the retries ran out.
+   */
   async #attempt(id, attempt, task, o) {
     const ctx = new AttemptContext(attempt);
-    let kind = SUCCESS;
-    let error;
-    let result;
-    const ended = this.#watch(ctx, o);
+    let value;
+    let threw = false;
+    const watch = this.#watch(ctx, o);
     try {
-      const value = task(ctx);
-      result = await (ended ? Promise.race([value, ended.promise]) : value);
+      const pending = task(ctx);
+      value = await (watch ? Promise.race([pending, watch.promise]) : pending);
     } catch (e) {
       // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
-      error = ended?.error ?? e;
-      kind = ended?.error ? (ended.error instanceof TimeoutError ? TIMED_OUT : ABORTED) : FAILURE;
+      value = watch?.error ?? e;
+      threw = true;
     } finally {
-      ended?.dispose();
+      watch?.dispose();
     }
-    const usage = kind === SUCCESS ? (ctx.usage ?? readUsage(result)) : ctx.usage;
-    this.#core.finish(now(), id, kind, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const seen = readOutcome(value, threw);
+    // The caller's abort is final; anything else may be classified by the user's `classify`.
+    let kind = watch?.error instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
+    if (kind === code.CLASSIFY && this.#classify) {
+      const result = threw ? undefined : value;
+      const verdict = checkClass(this.#classify({ result, error: threw ? value : undefined, status: seen.status || undefined, headers: seen.headers }));
+      if (verdict !== undefined) kind = code.OUTCOME[verdict];
+    }
+    if (kind === code.CLASSIFY && watch?.error) kind = code.OUTCOME['timed-out'];
+    // A value returned without a status (an SDK's parsed body) is a success.
+    if (kind === code.CLASSIFY && !threw && seen.status === 0) kind = code.OUTCOME.success;
+    const usage = ctx.usage ?? (threw ? null : readUsage(value));
+    const [verdict, a, b] = this.#core.finish(
+      now(),
+      Date.now(),
+      id,
+      kind,
+      seen.status,
+      seen.hint,
+      usage ? usage.inputTokens : -1,
+      usage ? usage.outputTokens : -1,
+      headerLines(seen.headers),
+      seen.retryDelay,
+    );
+    let error;
+    if (verdict === code.EXHAUSTED) {
+      error = new RetryError({
+        attempts: a,
+        budget: b === 1,
+        status: seen.status,
+        headers: seen.headers,
+        cause: threw ? value : undefined,
+        response: threw ? undefined : (responseOf(value) ?? undefined),
+      });
+      this.#emit('dropped', { key: o.key, error });
+    }
     this.#pump();
-    if (kind !== SUCCESS) throw error;
-    return result;
+    return { verdict, value, threw, error };
   }
 
   /**
@@ -243,38 +319,58 @@ export class Limiter {
     if (!signal && timeoutMs === Infinity) return null;
     let reject;
     const promise = new Promise((_, r) => (reject = r));
-    const ended = { promise, error: undefined, dispose: null };
+    const watch = { promise, error: undefined, dispose: null };
     const end = (error, reason) => {
-      ended.error = error;
+      watch.error = error;
       reject(error); // first, so the race settles with it before the task reacts to the abort
       ctx.abort(reason);
     };
     const onAbort = () => end(new AbortError(signal.reason), signal.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = timeoutMs === Infinity ? null : setTimeout(() => {
-      const error = new TimeoutError(timeoutMs);
-      end(error, error);
-    }, Math.min(timeoutMs, MAX_DELAY));
-    ended.dispose = () => {
+    const timer =
+      timeoutMs === Infinity
+        ? null
+        : setTimeout(() => {
+            const error = new TimeoutError(timeoutMs);
+            end(error, error);
+          }, Math.min(timeoutMs, MAX_DELAY));
+    watch.dispose = () => {
       signal?.removeEventListener('abort', onAbort);
       if (timer !== null) clearTimeout(timer);
     };
-    return ended;
+    return watch;
   }
 
-  /** Asks the core what to do now, carries it out, and sleeps until the next change. */
+  /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump() {
-    const decisions = this.#core.poll(now());
-    for (let i = 0; i < decisions.length; i += 5) {
-      const id = decisions[i + 1];
+    const t = now();
+    const out = this.#core.poll(t);
+    let keys = null;
+    const nextKey = () => (keys ??= this.#core.eventKeys()).shift();
+    for (let i = 0; i < out.length; i += 5) {
+      const kind = out[i];
+      if (kind >= code.RATE_LIMITED) {
+        const event = decodeEvent(out, i, this.#jobs, nextKey, t);
+        if (event) this.#emit(event[0], event[1]);
+        continue;
+      }
+      const id = out[i + 1];
       const waiter = this.#waiting.get(id);
       this.#waiting.delete(id);
       if (waiter.onAbort) waiter.o.signal.removeEventListener('abort', waiter.onAbort);
       if (waiter.timer !== null) clearTimeout(waiter.timer);
-      if (decisions[i] === START) waiter.resolve(decisions[i + 2]);
-      else waiter.reject(rejectionError(decisions[i], decisions[i + 2], decisions[i + 3], decisions[i + 4], waiter.o));
+      if (kind === code.START) waiter.resolve(out[i + 2]);
+      else {
+        const error = rejectionError(kind, out[i + 2], out[i + 3], out[i + 4], waiter.o);
+        this.#emit('dropped', { key: waiter.o.key, error });
+        waiter.reject(error);
+      }
     }
     this.#arm(this.#core.nextWake());
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   /** Keeps one timer, for the earliest instant at which the core has something to do. */

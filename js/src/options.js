@@ -11,18 +11,78 @@ export const LIMIT_NAMES = [
   'tokensPerDay',
 ];
 
-const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES]);
+const LIMITER_OPTIONS = new Set([
+  'maxConcurrent',
+  'maxQueue',
+  'burst',
+  ...LIMIT_NAMES,
+  'retry',
+  'adaptiveConcurrency',
+  'gate',
+  'seed',
+  'classify',
+]);
+const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
+const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
+const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
 
-/** Defaults: no concurrency cap, no queue cap, the whole of each limit may go out at once. */
+export const RETRY_DEFAULTS = Object.freeze({ maxAttempts: 6, baseMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 60_000 });
+export const BUDGET_DEFAULTS = Object.freeze({ ttlMs: 10_000, minPerSec: 10, percent: 20 });
+/** `budget: false`: retries are limited by `maxAttempts` alone. */
+const NO_BUDGET = Object.freeze({ ttlMs: 10_000, minPerSec: 2 ** 31, percent: 0 });
+
+function parseRetry(input) {
+  if (input === false) return { ...RETRY_DEFAULTS, maxAttempts: 1, budget: BUDGET_DEFAULTS };
+  const o = check.options('retry', input, RETRY_OPTIONS);
+  const pick = (name, opts) => (o[name] === undefined ? RETRY_DEFAULTS[name] : check.integer(`retry.${name}`, o[name], opts));
+  const retry = {
+    maxAttempts: pick('maxAttempts'),
+    baseMs: pick('baseMs'),
+    maxDelayMs: pick('maxDelayMs'),
+    maxRetryAfterMs: pick('maxRetryAfterMs', { min: 0 }),
+    budget: BUDGET_DEFAULTS,
+  };
+  if (retry.maxDelayMs < retry.baseMs) {
+    throw new RangeError(`Expected \`retry.maxDelayMs\` to be at least \`retry.baseMs\` (${retry.baseMs}), got ${retry.maxDelayMs}`);
+  }
+  if (o.budget === false) retry.budget = NO_BUDGET;
+  else if (o.budget !== undefined) {
+    const b = check.options('retry.budget', o.budget, BUDGET_OPTIONS);
+    const pickBudget = (name, opts) => (b[name] === undefined ? BUDGET_DEFAULTS[name] : check.integer(`retry.budget.${name}`, b[name], opts));
+    retry.budget = { ttlMs: pickBudget('ttlMs'), minPerSec: pickBudget('minPerSec', { min: 0 }), percent: pickBudget('percent', { min: 0 }) };
+  }
+  return retry;
+}
+
+/**
+ * Defaults: no concurrency cap (adaptive below it), no queue cap, the whole of each limit may
+ * go out at once, 6 attempts per job under a retry budget, one gate for the whole limiter.
+ */
 export function parseLimiterOptions(input) {
   const o = check.options('options', input, LIMITER_OPTIONS);
   const given = (name) => o[name] !== undefined;
+  if (given('gate') && o.gate !== 'limiter' && o.gate !== 'key') {
+    throw new (typeof o.gate === 'string' ? RangeError : TypeError)(`Expected \`gate\` to be "limiter" or "key", got ${check.describe(o.gate)}`);
+  }
   return {
     maxConcurrent: given('maxConcurrent') ? check.integer('maxConcurrent', o.maxConcurrent, { infinite: true }) : Infinity,
     maxQueue: given('maxQueue') ? check.integer('maxQueue', o.maxQueue, { min: 0, infinite: true }) : Infinity,
     burst: given('burst') ? check.number('burst', o.burst, { min: 0, minOpen: true, max: 1 }) : 1,
     limits: LIMIT_NAMES.map((name) => (given(name) ? check.integer(name, o[name]) : undefined)),
+    retry: given('retry') ? parseRetry(o.retry) : { ...RETRY_DEFAULTS, budget: BUDGET_DEFAULTS },
+    adaptiveConcurrency: given('adaptiveConcurrency') ? check.boolean('adaptiveConcurrency', o.adaptiveConcurrency) : true,
+    gatePerKey: o.gate === 'key',
+    seed: given('seed') ? check.integer('seed', o.seed, { min: 0 }) : undefined,
+    classify: given('classify') ? check.func('classify', o.classify) : undefined,
   };
+}
+
+/** Checks what a `classify` option returned. */
+export function checkClass(value) {
+  if (value === undefined || CLASSES.has(value)) return value;
+  throw new TypeError(
+    `Expected \`classify\` to return "success", "rate-limited", "overloaded", "retryable", "fatal" or undefined, got ${check.describe(value)}`,
+  );
 }
 
 const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs']);

@@ -13,6 +13,8 @@ const count = (n) => (isCount(n) ? n : 0);
  */
 export function readUsage(result) {
   if (result === null || typeof result !== 'object') return null;
+  // An SDK's `.withResponse()` gives { data, response }: the usage is in the data.
+  if (result.data !== null && typeof result.data === 'object' && result.usage === undefined) result = result.data;
   const u = result.usage;
   if (u !== null && typeof u === 'object') {
     if (isCount(u.prompt_tokens)) return { inputTokens: u.prompt_tokens, outputTokens: count(u.completion_tokens) };

@@ -103,9 +103,14 @@ impl Bucket {
         Some(((deficit + per_ms - 1) / per_ms).min(u64::MAX as i128) as u64)
     }
 
-    /// Sets the level to what a provider says remains, never above the capacity.
-    pub fn set_available(&mut self, tokens: u64) {
-        self.level = self.units(tokens).min(self.full());
+    /// Lowers the level to `tokens` (which may be negative: a debt) if it is above; never raises it.
+    pub fn lower_to(&mut self, tokens: i128) {
+        self.level = self.level.min(tokens.saturating_mul(self.window_ms as i128));
+    }
+
+    /// Tokens the bucket gains over `elapsed_ms` at its rate (whole tokens, rounded down).
+    pub fn refill_over(&self, elapsed_ms: u64) -> i128 {
+        elapsed_ms as i128 * self.limit as i128 / self.window_ms as i128
     }
 
     /// Changes the refill rate and the burst; the level keeps its tokens, clipped to the new capacity.

@@ -4,6 +4,7 @@
 
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
+use super::feedback::Observation;
 use super::time::Millis;
 
 pub const MINUTE_MS: u64 = 60_000;
@@ -85,23 +86,46 @@ pub struct TooLarge {
 pub struct LimitState {
     pub kind: LimitKind,
     pub limit: u64,
+    pub window_ms: u64,
     pub capacity: u64,
     pub available: i64,
+    /// Learned from the provider's headers rather than set by the user.
+    pub learned: bool,
 }
+
+/// Net amounts charged so far, per [`Resource`]: what a response's `remaining` may not have seen.
+pub type Ledger = [i128; 4];
+
+/// A response's limit is taken for a daily one when its bucket refills this slowly.
+const DAILY_IF_WINDOW_OVER_MS: u64 = 3 * 3_600_000;
 
 #[derive(Clone, Debug)]
 pub struct Budget {
     burst: BurstPpm,
     buckets: [Option<Bucket>; 6],
+    /// Limits the user set: the provider's headers correct their level, never their size.
+    fixed: [bool; 6],
+    ledger: Ledger,
 }
 
 impl Budget {
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, now: Millis) -> Self {
-        let mut budget = Budget { burst, buckets: Default::default() };
+        let mut budget = Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4] };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
+            budget.fixed[kind.index()] = true;
         }
         budget
+    }
+
+    pub fn ledger(&self) -> Ledger {
+        self.ledger
+    }
+
+    fn record(&mut self, cost: &Cost, sign: i128) {
+        for r in [Resource::Requests, Resource::Tokens, Resource::InputTokens, Resource::OutputTokens] {
+            self.ledger[r as usize] += sign * cost.amount(r) as i128;
+        }
     }
 
     fn active(&self) -> impl Iterator<Item = (LimitKind, &Bucket)> {
@@ -132,14 +156,6 @@ impl Budget {
         }
     }
 
-    /// Corrects a bucket's level to what the provider says remains.
-    pub fn set_available(&mut self, kind: LimitKind, remaining: u64, now: Millis) {
-        if let Some(bucket) = &mut self.buckets[kind.index()] {
-            bucket.refill(now);
-            bucket.set_available(remaining);
-        }
-    }
-
     pub fn refill(&mut self, now: Millis) {
         for (_, bucket) in self.active_mut() {
             bucket.refill(now);
@@ -159,6 +175,7 @@ impl Budget {
     }
 
     pub fn take(&mut self, cost: &Cost) {
+        self.record(cost, 1);
         for (kind, bucket) in self.active_mut() {
             bucket.take(cost.amount(kind.resource()));
         }
@@ -166,15 +183,68 @@ impl Budget {
 
     /// Gives back `cost` in full (an attempt the provider refused before doing any work).
     pub fn give_back(&mut self, cost: &Cost) {
+        self.record(cost, -1);
         for (kind, bucket) in self.active_mut() {
             bucket.give_back(cost.amount(kind.resource()));
         }
+    }
+
+    /// After a 429 that did not say which limit it hit: every bucket is taken for empty.
+    pub fn drain(&mut self) {
+        for (_, bucket) in self.active_mut() {
+            bucket.lower_to(0);
+        }
+    }
+
+    /// Applies what a response said about one limit. The provider's `remaining` counted up to
+    /// the attempt's admission at `started_at`; `charged_since` is what other attempts took
+    /// since (this attempt's own settling left out: a provider may not refund as sluice does),
+    /// and comes off it, less what refilled. Only ever lowers a level; learns the limit itself
+    /// where the user set none. Returns the limit if it changed.
+    pub fn observe(&mut self, o: &Observation, charged_since: &Ledger, started_at: Millis, now: Millis) -> Option<LimitState> {
+        let resource = o.resource?;
+        let window = o.window_ms.unwrap_or_else(|| infer_window(o));
+        let daily = window >= DAY_MS;
+        let kind = match resource {
+            Resource::Requests if daily => LimitKind::RequestsPerDay,
+            Resource::Requests => LimitKind::RequestsPerMinute,
+            Resource::Tokens if daily => LimitKind::TokensPerDay,
+            Resource::Tokens => LimitKind::TokensPerMinute,
+            Resource::InputTokens => LimitKind::InputTokensPerMinute,
+            Resource::OutputTokens => LimitKind::OutputTokensPerMinute,
+        };
+        let window = if daily { DAY_MS } else { window };
+        let mut changed = None;
+        if let Some(limit) = o.limit.filter(|_| !self.fixed[kind.index()]) {
+            let capacity = burst_capacity(limit, self.burst);
+            let slot = &mut self.buckets[kind.index()];
+            match slot {
+                Some(b) if b.window_ms() == window && b.limit() == limit => {}
+                Some(b) if b.window_ms() == window => {
+                    b.refill(now);
+                    b.set_limit(limit, capacity);
+                    changed = Some(kind);
+                }
+                _ => {
+                    *slot = Some(Bucket::new(limit, window, capacity, now));
+                    changed = Some(kind);
+                }
+            }
+        }
+        if let (Some(remaining), Some(bucket)) = (o.remaining, self.buckets[kind.index()].as_mut()) {
+            bucket.refill(now);
+            let refilled = bucket.refill_over(now.saturating_sub(started_at));
+            bucket.lower_to(remaining as i128 + refilled - charged_since[resource as usize]);
+        }
+        changed.and_then(|kind| self.states().into_iter().find(|s| s.kind == kind))
     }
 
     /// Settles a reservation against the real usage: refunds what was not used, charges
     /// what was used beyond it as a debt.
     pub fn settle(&mut self, reserved: &Cost, usage: Usage) {
         let actual = reserved.actual(usage);
+        self.record(&actual, 1);
+        self.record(reserved, -1);
         for (kind, bucket) in self.active_mut() {
             let (held, used) = (reserved.amount(kind.resource()), actual.amount(kind.resource()));
             if used < held {
@@ -196,9 +266,30 @@ impl Budget {
 
     pub fn states(&self) -> Vec<LimitState> {
         self.active()
-            .map(|(kind, b)| LimitState { kind, limit: b.limit(), capacity: b.capacity(), available: b.available() })
+            .map(|(kind, b)| LimitState {
+                kind,
+                limit: b.limit(),
+                window_ms: b.window_ms(),
+                capacity: b.capacity(),
+                available: b.available(),
+                learned: !self.fixed[kind.index()],
+            })
             .collect()
     }
+}
+
+/// The window of a limit whose headers do not state it: a minute, unless its bucket refills so
+/// slowly that it must be a daily one (the reset is the time until full again).
+fn infer_window(o: &Observation) -> u64 {
+    if let (Some(limit), Some(remaining), Some(reset)) = (o.limit, o.remaining, o.reset_ms) {
+        if remaining < limit {
+            let implied = reset as u128 * limit as u128 / (limit - remaining) as u128;
+            if implied > DAILY_IF_WINDOW_OVER_MS as u128 {
+                return DAY_MS;
+            }
+        }
+    }
+    MINUTE_MS
 }
 
 #[cfg(test)]
@@ -258,5 +349,63 @@ mod tests {
         b.settle(&reserved, Usage { input: 150, output: 50 });
         assert_eq!(b.bucket(LimitKind::InputTokensPerMinute).unwrap().available(), 850);
         assert_eq!(b.bucket(LimitKind::OutputTokensPerMinute).unwrap().available(), 950);
+    }
+
+    fn seen(resource: Resource, limit: Option<u64>, remaining: Option<u64>, reset_ms: Option<u64>) -> Observation {
+        Observation { resource: Some(resource), limit, remaining, reset_ms, window_ms: None }
+    }
+
+    #[test]
+    fn learns_a_limit_the_user_did_not_set() {
+        let mut b = Budget::new(&[], FULL_BURST, 0);
+        let since = [0; 4];
+        let change = b.observe(&seen(Resource::Requests, Some(500), Some(499), Some(120)), &since, 0, 0).unwrap();
+        assert_eq!((change.kind, change.limit, change.capacity, change.available), (LimitKind::RequestsPerMinute, 500, 500, 499));
+        assert!(change.learned);
+        // The same limit again is no change.
+        assert!(b.observe(&seen(Resource::Requests, Some(500), Some(499), None), &since, 0, 0).is_none());
+    }
+
+    #[test]
+    fn keeps_the_users_limit_but_corrects_its_level() {
+        let mut b = budget();
+        let since = [0; 4];
+        assert!(b.observe(&seen(Resource::Tokens, Some(90_000), Some(1_000), None), &since, 0, 0).is_none());
+        let t = b.bucket(LimitKind::TokensPerMinute).unwrap();
+        assert_eq!((t.limit(), t.available()), (6_000, 1_000));
+    }
+
+    #[test]
+    fn remaining_counts_what_was_charged_since_and_what_refilled() {
+        let mut b = budget();
+        b.take(&Cost::total(100)); // the observed attempt
+        let at_start = b.ledger();
+        b.take(&Cost::total(2_000)); // admitted after it: the provider's remaining did not count it
+        let before_settling = b.ledger();
+        b.settle(&Cost::total(100), Usage { input: 10, output: 10 }); // its own refund is left out
+        let since: Ledger = std::array::from_fn(|i| before_settling[i] - at_start[i]);
+        // At 10 s the provider's answer (computed at 0 s) says 5_000 remain.
+        b.observe(&seen(Resource::Tokens, None, Some(5_000), None), &since, 0, 10_000);
+        // 5_000 + 1_000 refilled − 2_000 charged since.
+        assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 4_000);
+    }
+
+    #[test]
+    fn a_slow_reset_means_a_daily_limit() {
+        let mut b = Budget::new(&[], FULL_BURST, 0);
+        let since = [0; 4];
+        // 200 a day, 150 left, full again in 6 hours: 50 per 6 hours.
+        let change = b.observe(&seen(Resource::Requests, Some(200), Some(150), Some(6 * 3_600_000)), &since, 0, 0).unwrap();
+        assert_eq!(change.kind, LimitKind::RequestsPerDay);
+    }
+
+    #[test]
+    fn an_ietf_window_is_kept() {
+        let mut b = Budget::new(&[], FULL_BURST, 0);
+        let since = [0; 4];
+        let o = Observation { window_ms: Some(1_000), ..seen(Resource::Requests, Some(10), Some(10), None) };
+        let change = b.observe(&o, &since, 0, 0).unwrap();
+        assert_eq!((change.kind, change.window_ms, change.capacity), (LimitKind::RequestsPerMinute, 1_000, 10));
+        assert_eq!(b.wait_for(&Cost::total(0), &Cost::default()), Some(0));
     }
 }

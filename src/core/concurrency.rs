@@ -69,7 +69,10 @@ impl Concurrency {
             return false;
         }
         self.epoch = self.epoch.wrapping_add(1);
-        let lowered = ((self.limit as u64 * BACKOFF_RATIO_PERCENT / 100) as u32).max(self.min);
+        // Decrease from what was really in flight (a limit far above it, or no cap at all, says
+        // little about what the provider can take), as TCP does from its flight size.
+        let base = self.limit.min(self.in_flight.max(1)) as u64;
+        let lowered = ((base * BACKOFF_RATIO_PERCENT / 100) as u32).max(self.min);
         let moved = lowered != self.limit;
         self.limit = lowered;
         moved
@@ -103,26 +106,47 @@ mod tests {
     #[test]
     fn aimd_grows_by_one_and_shrinks_by_a_tenth() {
         let mut c = Concurrency::new(100, true, 20);
-        let epochs: Vec<u32> = (0..10).map(|_| c.acquire()).collect();
+        let epochs: Vec<u32> = (0..20).map(|_| c.acquire()).collect();
         assert!(c.release(epochs[0], Signal::Success));
         assert_eq!(c.limit(), 21);
-        // 9 in flight of 21: under half, no growth.
-        assert!(!c.release(epochs[1], Signal::Success));
-        assert!(c.release(epochs[2], Signal::Congestion));
-        assert_eq!(c.limit(), 18);
+        assert!(c.release(epochs[1], Signal::Congestion)); // 19 in flight
+        assert_eq!(c.limit(), 17);
+        for &e in &epochs[2..12] {
+            c.release(e, Signal::Success);
+        }
+        // Under half the limit in use: no growth.
+        let e = c.acquire();
+        assert!(!c.release(e, Signal::Success));
+    }
+
+    #[test]
+    fn shrinks_from_what_was_in_flight() {
+        // A limit far above use says little: decrease from the flight size, as TCP does.
+        let mut c = Concurrency::new(100, true, 100);
+        let epochs: Vec<u32> = (0..10).map(|_| c.acquire()).collect();
+        assert!(c.release(epochs[0], Signal::Congestion));
+        assert_eq!(c.limit(), 9);
     }
 
     #[test]
     fn one_decrease_per_congestion_event() {
         let mut c = Concurrency::new(100, true, 50);
-        let epochs: Vec<u32> = (0..10).map(|_| c.acquire()).collect();
+        let epochs: Vec<u32> = (0..50).map(|_| c.acquire()).collect();
         for &e in &epochs {
             c.release(e, Signal::Congestion);
         }
         assert_eq!(c.limit(), 45);
-        let later = c.acquire();
-        assert!(c.release(later, Signal::Congestion));
+        let later: Vec<u32> = (0..45).map(|_| c.acquire()).collect();
+        assert!(c.release(later[0], Signal::Congestion));
         assert_eq!(c.limit(), 40);
+    }
+
+    #[test]
+    fn without_a_cap_it_shrinks_from_what_was_in_flight() {
+        let mut c = Concurrency::new(u32::MAX, true, u32::MAX);
+        let epochs: Vec<u32> = (0..40).map(|_| c.acquire()).collect();
+        assert!(c.release(epochs[0], Signal::Congestion));
+        assert_eq!(c.limit(), 36);
     }
 
     #[test]

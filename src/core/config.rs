@@ -3,6 +3,8 @@
 use std::fmt;
 
 use super::budget::{BurstPpm, LimitKind, FULL_BURST};
+use super::retry::RetryPolicy;
+use super::retry_budget::RetryBudgetConfig;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -15,11 +17,30 @@ pub struct Config {
     pub burst: BurstPpm,
     /// The most jobs waiting to start; `None` for no cap.
     pub max_queue: Option<usize>,
+    /// AIMD on 429/529/503 below `max_concurrent`. On by default: it only ever lowers the
+    /// limit after congestion, and climbs back one per success.
+    pub adaptive_concurrency: bool,
+    /// A Retry-After pauses only the key of the job that met it (keys with limits of their own).
+    pub gate_per_key: bool,
+    pub retry: RetryPolicy,
+    pub retry_budget: RetryBudgetConfig,
+    /// Seeds the jitter, so a run can be repeated.
+    pub seed: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_concurrent: None, limits: Vec::new(), burst: FULL_BURST, max_queue: None }
+        Config {
+            max_concurrent: None,
+            limits: Vec::new(),
+            burst: FULL_BURST,
+            max_queue: None,
+            adaptive_concurrency: true,
+            gate_per_key: false,
+            retry: RetryPolicy::default(),
+            retry_budget: RetryBudgetConfig::default(),
+            seed: 0,
+        }
     }
 }
 
@@ -51,6 +72,22 @@ impl Config {
             if self.limits[..i].iter().any(|(k, _)| k == kind) {
                 return Err(ConfigError { option: kind.name(), expected: "set once", got: "it twice".into() });
             }
+        }
+        let positive = |option, value: u64| {
+            (value == 0).then(|| ConfigError { option, expected: "a positive integer", got: "0".into() })
+        };
+        if let Some(e) = positive("retry.maxAttempts", self.retry.max_attempts as u64)
+            .or_else(|| positive("retry.baseMs", self.retry.base_ms))
+            .or_else(|| positive("retry.budget.ttlMs", self.retry_budget.ttl_ms))
+        {
+            return Err(e);
+        }
+        if self.retry.cap_ms < self.retry.base_ms {
+            return Err(ConfigError {
+                option: "retry.maxDelayMs",
+                expected: "at least `retry.baseMs`",
+                got: self.retry.cap_ms.to_string(),
+            });
         }
         if self.burst == 0 || self.burst > FULL_BURST {
             return Err(ConfigError {

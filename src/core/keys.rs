@@ -49,6 +49,13 @@ impl Keys {
         id
     }
 
+    /// Holds a known id once more (something outlives the job that brought the key: a gate).
+    pub fn hold_id(&mut self, id: KeyId) {
+        if id != NO_KEY {
+            self.entries[id as usize].1 += 1;
+        }
+    }
+
     /// Lets go of one hold; the last one frees the id.
     pub fn release(&mut self, id: KeyId) {
         if id == NO_KEY {

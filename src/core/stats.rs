@@ -21,6 +21,14 @@ pub struct Counters {
     pub cancelled: u64,
     /// Attempts that ran past their `timeoutMs`.
     pub timed_out: u64,
+    /// Attempts scheduled again after a retryable failure.
+    pub retried: u64,
+    /// Attempts that met a 429, 529 or 503.
+    pub rate_limited: u64,
+    /// Times a Retry-After closed a gate.
+    pub gate_closed: u64,
+    /// Limits learned or changed from the provider's headers.
+    pub limits_learned: u64,
 }
 
 /// A snapshot of the scheduler.
@@ -28,9 +36,13 @@ pub struct Counters {
 pub struct Stats {
     pub in_flight: u32,
     pub queued: usize,
+    /// Jobs waiting out a backoff before they re-enter the queue.
+    pub backing_off: usize,
     pub concurrency_limit: u32,
     /// Keys (tenants) with jobs queued or running.
     pub keys: usize,
+    /// Until when the limiter's gate holds every job back, if it does.
+    pub gate_closed_until: Option<super::time::Millis>,
     pub counters: Counters,
     pub limits: Vec<LimitState>,
 }

@@ -1,16 +1,48 @@
 //! The wasm binding: a thin shell that holds the core scheduler. Only numbers, ids and short
 //! strings cross; the JS wrapper validates options first, so errors here are a second line.
 //!
-//! Decisions come back flat, five numbers each: `[kind, job, a, b, c]` (see `js/src/core.js`).
+//! Decisions and events come back flat, five numbers each: `[kind, a, b, c, d]`; the codes
+//! are mirrored in `js/src/codes.js`.
 
 use wasm_bindgen::prelude::*;
 
-use crate::{Config, Cost, Decision, JobSpec, LimitKind, Outcome, OutcomeKind, Rejection, Scheduler, Usage, Verdict};
+use crate::{
+    classify, parse_headers, proto_duration, Config, Cost, Decision, Event, Hint, JobSpec, LimitKind, Outcome,
+    OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
+};
 
+// Decisions.
 const START: f64 = 1.0;
 const QUEUE_TIMEOUT: f64 = 2.0;
 const TOO_LARGE: f64 = 3.0;
 const QUEUE_FULL: f64 = 4.0;
+// Events.
+const RATE_LIMITED: f64 = 10.0;
+const RETRY_SCHEDULED: f64 = 11.0;
+const RETRIES_EXHAUSTED: f64 = 12.0;
+const GATE_CLOSED: f64 = 13.0;
+const GATE_OPENED: f64 = 14.0;
+const CONCURRENCY_CHANGED: f64 = 15.0;
+const LIMIT_CHANGED: f64 = 16.0;
+
+/// The settings array of the constructor, index by index.
+mod setting {
+    pub const MAX_CONCURRENT: usize = 0;
+    pub const MAX_QUEUE: usize = 1;
+    pub const BURST: usize = 2;
+    pub const ADAPTIVE: usize = 3;
+    pub const GATE_PER_KEY: usize = 4;
+    pub const MAX_ATTEMPTS: usize = 5;
+    pub const BASE_MS: usize = 6;
+    pub const MAX_DELAY_MS: usize = 7;
+    pub const MAX_RETRY_AFTER_MS: usize = 8;
+    pub const BUDGET_TTL_MS: usize = 9;
+    pub const BUDGET_MIN_PER_SEC: usize = 10;
+    pub const BUDGET_PERCENT: usize = 11;
+    pub const SEED: usize = 12;
+    /// Then one number per `LimitKind`, in order.
+    pub const LIMITS: usize = 13;
+}
 
 /// Encodes a rejection as `[kind, a, b, c]`.
 fn rejection(reason: Rejection) -> [f64; 4] {
@@ -34,29 +66,65 @@ fn optional(value: f64) -> Option<u64> {
     (value >= 0.0).then_some(value as u64)
 }
 
+const OUTCOMES: [OutcomeKind; 7] = [
+    OutcomeKind::Success,
+    OutcomeKind::RateLimited,
+    OutcomeKind::Overloaded,
+    OutcomeKind::Retryable,
+    OutcomeKind::Failure,
+    OutcomeKind::Aborted,
+    OutcomeKind::TimedOut,
+];
+
+const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
+
 #[wasm_bindgen]
 pub struct Core {
     scheduler: Scheduler,
     rejected: [f64; 4],
+    /// Key names of the last poll's events that named a key, in order.
+    event_keys: Vec<String>,
 }
 
 #[wasm_bindgen]
 impl Core {
-    /// `limits` holds one number per `LimitKind`, in order; a negative number leaves it unset.
+    /// `settings` follows the layout of [`setting`]; a negative number leaves a value unset.
     #[wasm_bindgen(constructor)]
-    pub fn new(now: f64, max_concurrent: f64, max_queue: f64, burst: f64, limits: &[f64]) -> Result<Core, JsError> {
+    pub fn new(settings: &[f64]) -> Result<Core, JsError> {
+        let get = |i: usize| settings.get(i).copied().unwrap_or(-1.0);
+        let default_retry = RetryPolicy::default();
+        let default_budget = RetryBudgetConfig::default();
         let config = Config {
-            max_concurrent: optional(max_concurrent).map(|n| n.min(u32::MAX as u64) as u32),
-            max_queue: optional(max_queue).map(|n| n as usize),
-            burst: (burst * 1e6).round() as u32,
+            max_concurrent: optional(get(setting::MAX_CONCURRENT)).map(|n| n.min(u32::MAX as u64) as u32),
+            max_queue: optional(get(setting::MAX_QUEUE)).map(|n| n as usize),
+            burst: optional((get(setting::BURST) * FULL_BURST as f64).round()).map_or(FULL_BURST, |b| b as u32),
             limits: LimitKind::ALL
                 .into_iter()
-                .zip(limits.iter())
-                .filter_map(|(kind, &value)| optional(value).map(|v| (kind, v)))
+                .enumerate()
+                .filter_map(|(i, kind)| optional(get(setting::LIMITS + i)).map(|v| (kind, v)))
                 .collect(),
+            adaptive_concurrency: get(setting::ADAPTIVE) != 0.0,
+            gate_per_key: get(setting::GATE_PER_KEY) > 0.0,
+            retry: RetryPolicy {
+                max_attempts: optional(get(setting::MAX_ATTEMPTS)).map_or(default_retry.max_attempts, |n| n as u32),
+                base_ms: optional(get(setting::BASE_MS)).unwrap_or(default_retry.base_ms),
+                cap_ms: optional(get(setting::MAX_DELAY_MS)).unwrap_or(default_retry.cap_ms),
+                max_retry_after_ms: optional(get(setting::MAX_RETRY_AFTER_MS)).unwrap_or(default_retry.max_retry_after_ms),
+            },
+            retry_budget: RetryBudgetConfig {
+                ttl_ms: optional(get(setting::BUDGET_TTL_MS)).unwrap_or(default_budget.ttl_ms),
+                min_per_sec: optional(get(setting::BUDGET_MIN_PER_SEC)).map_or(default_budget.min_per_sec, |n| n as u32),
+                percent: optional(get(setting::BUDGET_PERCENT)).map_or(default_budget.percent, |n| n as u32),
+            },
+            seed: optional(get(setting::SEED)).unwrap_or(0),
         };
-        let scheduler = Scheduler::new(config, millis(now)).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core { scheduler, rejected: [0.0; 4] })
+        let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Core { scheduler, rejected: [0.0; 4], event_keys: Vec::new() })
+    }
+
+    /// Reseeds the jitter (randomness may only be drawn after construction in some hosts).
+    pub fn reseed(&mut self, seed: f64) {
+        self.scheduler.reseed(seed as u64);
     }
 
     /// Queues a job and returns its id, or 0 when it is rejected (see `rejection`).
@@ -82,7 +150,7 @@ impl Core {
         self.rejected.to_vec()
     }
 
-    /// Polls and returns the decisions, five numbers each.
+    /// Polls and returns the decisions, then the events, five numbers each.
     pub fn poll(&mut self, now: f64) -> Vec<f64> {
         self.scheduler.poll(millis(now));
         let mut out = Vec::new();
@@ -95,7 +163,40 @@ impl Core {
                 }
             }
         }
+        self.event_keys.clear();
+        let events: Vec<Event> = self.scheduler.drain_events().collect();
+        for event in events {
+            let mut key = |k: Option<u32>| match k {
+                Some(k) => {
+                    self.event_keys.push(self.scheduler.key_name(k).to_string());
+                    1.0
+                }
+                None => 0.0,
+            };
+            let row = match event {
+                Event::RateLimited { job, overloaded, retry_after_ms } => {
+                    [RATE_LIMITED, job as f64, overloaded as u8 as f64, retry_after_ms.map_or(-1.0, |ms| ms as f64), 0.0]
+                }
+                Event::RetryScheduled { job, attempt, at } => [RETRY_SCHEDULED, job as f64, attempt as f64, at as f64, 0.0],
+                Event::RetriesExhausted { job, attempts, budget } => {
+                    [RETRIES_EXHAUSTED, job as f64, attempts as f64, budget as u8 as f64, 0.0]
+                }
+                Event::GateClosed { key: k, until } => [GATE_CLOSED, key(k), until as f64, 0.0, 0.0],
+                Event::GateOpened { key: k } => [GATE_OPENED, key(k), 0.0, 0.0, 0.0],
+                Event::ConcurrencyChanged { limit } => [CONCURRENCY_CHANGED, limit as f64, 0.0, 0.0, 0.0],
+                Event::LimitChanged { state } => {
+                    [LIMIT_CHANGED, state.kind.index() as f64, state.limit as f64, state.capacity as f64, state.window_ms as f64]
+                }
+            };
+            out.extend(row);
+        }
         out
+    }
+
+    /// The key names that the last poll's events refer to, in order.
+    #[wasm_bindgen(js_name = eventKeys)]
+    pub fn event_keys(&self) -> Vec<String> {
+        self.event_keys.clone()
     }
 
     /// The time of the next wake-up, or -1 for none.
@@ -104,24 +205,54 @@ impl Core {
         self.scheduler.next_wake().map_or(-1.0, |t| t as f64)
     }
 
-    /// Reports an ended attempt: `kind` 0 success, 1 failure, 2 aborted, 3 timed out.
-    /// `input` below 0 means the usage is unknown. Returns 0 done, 1 failed, -1 unknown.
-    pub fn finish(&mut self, now: f64, job: f64, kind: u32, input: f64, output: f64) -> i32 {
-        let kind = match kind {
-            0 => OutcomeKind::Success,
-            2 => OutcomeKind::Aborted,
-            3 => OutcomeKind::TimedOut,
-            _ => OutcomeKind::Failure,
+    /// Reports an ended attempt and returns `[verdict, a, b, kind]`: verdict 0 done, 1 failed,
+    /// 2 retry (a = when), 3 exhausted (a = attempts, b = 1 if the retry budget ran out),
+    /// -1 unknown; `kind` the outcome as classified (an index of `OUTCOMES`).
+    ///
+    /// `kind` below 0 asks the core to classify from `status` (0: none), `hint` (an index of
+    /// `HINTS`) and the headers. `headers` holds names and values, each on a line; `wall_now`
+    /// is the wall clock (for dated headers); `retry_delay` a protobuf duration from an error
+    /// body (Gemini), or empty. `input` below 0: the usage is unknown.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish(
+        &mut self,
+        now: f64,
+        wall_now: f64,
+        job: f64,
+        kind: i32,
+        status: u32,
+        hint: u32,
+        input: f64,
+        output: f64,
+        headers: &str,
+        retry_delay: &str,
+    ) -> Vec<f64> {
+        let mut lines = headers.split('\n');
+        let pairs = std::iter::from_fn(|| Some((lines.next()?, lines.next()?)));
+        let mut feedback = parse_headers(pairs, millis(wall_now));
+        if feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
+            feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
+        }
+        let kind = match usize::try_from(kind).ok().and_then(|k| OUTCOMES.get(k)) {
+            Some(&k) => k,
+            None => {
+                let status = (status > 0).then_some(status.min(999) as u16);
+                classify(status, HINTS.get(hint as usize).copied().unwrap_or_default(), feedback.should_retry)
+            }
         };
         let usage = optional(input).map(|input| Usage { input, output: optional(output).unwrap_or(0) });
-        match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage }) {
-            Verdict::Done => 0,
-            Verdict::Failed => 1,
-            Verdict::Unknown => -1,
-        }
+        let kind_index = OUTCOMES.iter().position(|&k| k == kind).unwrap_or(0) as f64;
+        let verdict = match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }) {
+            Verdict::Done => [0.0, 0.0, 0.0],
+            Verdict::Failed => [1.0, 0.0, 0.0],
+            Verdict::Retry { at } => [2.0, at as f64, 0.0],
+            Verdict::Exhausted { attempts, budget } => [3.0, attempts as f64, budget as u8 as f64],
+            Verdict::Unknown => [-1.0, 0.0, 0.0],
+        };
+        vec![verdict[0], verdict[1], verdict[2], kind_index]
     }
 
-    /// Takes a queued job out. Returns whether it was queued.
+    /// Takes a job that is not running out. Returns whether it was waiting.
     pub fn cancel(&mut self, now: f64, job: f64) -> bool {
         self.scheduler.cancel(millis(now), job as u64)
     }
@@ -136,23 +267,29 @@ impl Core {
             .iter()
             .map(|l| {
                 format!(
-                    r#"{{"name":"{}","limit":{},"capacity":{},"available":{}}}"#,
+                    r#"{{"name":"{}","limit":{},"windowMs":{},"capacity":{},"available":{},"learned":{}}}"#,
                     l.kind.name(),
                     l.limit,
+                    l.window_ms,
                     l.capacity,
-                    l.available
+                    l.available,
+                    l.learned
                 )
             })
             .collect();
+        let gate = s.gate_closed_until.map_or("null".to_string(), |t| t.to_string());
         format!(
             concat!(
-                r#"{{"inFlight":{},"queued":{},"concurrencyLimit":{},"keys":{},"submitted":{},"admitted":{},"#,
-                r#""completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"timedOut":{},"limits":[{}]}}"#
+                r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
+                r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"#,
+                r#""timedOut":{},"retried":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
             ),
             s.in_flight,
             s.queued,
+            s.backing_off,
             s.concurrency_limit,
             s.keys,
+            gate,
             c.submitted,
             c.admitted,
             c.completed,
@@ -161,6 +298,10 @@ impl Core {
             c.expired,
             c.cancelled,
             c.timed_out,
+            c.retried,
+            c.rate_limited,
+            c.gate_closed,
+            c.limits_learned,
             limits.join(",")
         )
     }

@@ -54,7 +54,7 @@ test('good options are accepted, undefined ones ignored', () => {
   });
   const { budgets, concurrencyLimit } = limiter.stats();
   assert.equal(concurrencyLimit, Infinity);
-  assert.deepEqual(budgets.tokensPerMinute, { limit: 90_000, capacity: 22_500, available: 22_500 });
+  assert.deepEqual(budgets.tokensPerMinute, { limit: 90_000, windowMs: 60_000, capacity: 22_500, available: 22_500, learned: false });
   assert.equal(Object.keys(budgets).length, 6);
   const sparse = new Limiter({ maxConcurrent: 8, tokensPerMinute: undefined });
   assert.equal(sparse.stats().concurrencyLimit, 8);

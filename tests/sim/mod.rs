@@ -3,25 +3,46 @@
 //! next thing that happens. Nothing sleeps.
 #![allow(dead_code)]
 
+pub mod provider;
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use sluice::{Decision, JobId, JobSpec, Millis, Outcome, OutcomeKind, Rejection, Scheduler, Usage, Verdict};
+use sluice::{Decision, Event as CoreEvent, Feedback, JobId, JobSpec, Millis, Outcome, OutcomeKind, Rejection, Scheduler, Usage, Verdict};
 
-/// How a job behaves once started.
+/// How a job behaves each time it is started (unless a [`Provider`] decides).
 #[derive(Clone, Copy, Debug)]
 pub struct Plan {
     pub duration: u64,
     pub kind: OutcomeKind,
     pub usage: Option<Usage>,
+    /// What a simulated provider charges on admission (input + max_tokens).
+    pub charge: u64,
+}
+
+/// Decides, when an attempt starts, how long it runs and how it ends: a simulated provider.
+pub trait Provider {
+    fn call(&mut self, now: Millis, job: JobId, attempt: u32, plan: &Plan) -> (u64, Outcome);
+}
+
+/// Every attempt ends as its plan says.
+pub struct Planned;
+
+impl Provider for Planned {
+    fn call(&mut self, _now: Millis, _job: JobId, _attempt: u32, plan: &Plan) -> (u64, Outcome) {
+        (plan.duration, Outcome { kind: plan.kind, usage: plan.usage, feedback: Feedback::default() })
+    }
 }
 
 impl Plan {
     pub fn ok(duration: u64) -> Self {
-        Plan { duration, kind: OutcomeKind::Success, usage: None }
+        Plan { duration, kind: OutcomeKind::Success, usage: None, charge: 0 }
     }
     pub fn used(duration: u64, input: u64, output: u64) -> Self {
-        Plan { duration, kind: OutcomeKind::Success, usage: Some(Usage { input, output }) }
+        Plan { duration, kind: OutcomeKind::Success, usage: Some(Usage { input, output }), charge: 0 }
+    }
+    pub fn fails(duration: u64, kind: OutcomeKind) -> Self {
+        Plan { duration, kind, usage: None, charge: 0 }
     }
 }
 
@@ -36,19 +57,40 @@ pub enum Event {
     Cancel { at: Millis, job: JobId },
 }
 
-pub struct Sim {
+pub struct Sim<P: Provider = Planned> {
     pub scheduler: Scheduler,
+    pub provider: P,
     pub now: Millis,
     plans: HashMap<JobId, Plan>,
     ends: BinaryHeap<Reverse<(Millis, JobId)>>,
+    /// How each running attempt will end.
+    outcomes: HashMap<JobId, Outcome>,
     pub events: Vec<Event>,
+    /// What the scheduler told, for listeners.
+    pub notices: Vec<(Millis, CoreEvent)>,
     /// The most attempts seen in flight at once.
     pub peak_in_flight: u32,
 }
 
-impl Sim {
+impl Sim<Planned> {
     pub fn new(scheduler: Scheduler) -> Self {
-        Sim { scheduler, now: 0, plans: HashMap::new(), ends: BinaryHeap::new(), events: Vec::new(), peak_in_flight: 0 }
+        Sim::with_provider(scheduler, Planned)
+    }
+}
+
+impl<P: Provider> Sim<P> {
+    pub fn with_provider(scheduler: Scheduler, provider: P) -> Self {
+        Sim {
+            scheduler,
+            provider,
+            now: 0,
+            plans: HashMap::new(),
+            ends: BinaryHeap::new(),
+            outcomes: HashMap::new(),
+            events: Vec::new(),
+            notices: Vec::new(),
+            peak_in_flight: 0,
+        }
     }
 
     /// Submits a job now and polls, as the JS wrapper does.
@@ -66,7 +108,8 @@ impl Sim {
             self.events.push(Event::Cancel { at: self.now, job });
         } else if self.ends.iter().any(|Reverse((_, j))| *j == job) {
             self.ends.retain(|Reverse((_, j))| *j != job);
-            let verdict = self.scheduler.finish(self.now, job, Outcome { kind: OutcomeKind::Aborted, usage: None });
+            self.outcomes.remove(&job);
+            let verdict = self.scheduler.finish(self.now, job, Outcome::of(OutcomeKind::Aborted));
             assert_eq!(verdict, Verdict::Failed);
             self.events.push(Event::Abort { at: self.now, job });
         }
@@ -81,12 +124,15 @@ impl Sim {
             match decision {
                 Decision::Start { job, attempt } => {
                     self.events.push(Event::Start { at: self.now, job, attempt });
-                    let plan = self.plans[&job];
-                    self.ends.push(Reverse((self.now + plan.duration, job)));
+                    let (duration, outcome) = self.provider.call(self.now, job, attempt, &self.plans[&job]);
+                    self.outcomes.insert(job, outcome);
+                    self.ends.push(Reverse((self.now + duration, job)));
                 }
                 Decision::Reject { job, reason } => self.events.push(Event::Reject { at: self.now, job, reason }),
             }
         }
+        let now = self.now;
+        self.notices.extend(self.scheduler.drain_events().map(|e| (now, e)));
         self.peak_in_flight = self.peak_in_flight.max(self.scheduler.stats().in_flight);
     }
 
@@ -127,8 +173,8 @@ impl Sim {
                 break;
             }
             self.ends.pop();
-            let plan = self.plans[&job];
-            let verdict = self.scheduler.finish(self.now, job, Outcome { kind: plan.kind, usage: plan.usage });
+            let outcome = self.outcomes.remove(&job).expect("a running attempt has an outcome");
+            let verdict = self.scheduler.finish(self.now, job, outcome);
             self.events.push(Event::Finish { at: self.now, job, verdict });
         }
     }

@@ -1,0 +1,53 @@
+// The numbers that cross the wasm boundary, mirrored from src/wasm/mod.rs.
+
+/** Decisions and events from Core.poll, five numbers each: [kind, a, b, c, d]. */
+export const START = 1;
+export const QUEUE_TIMEOUT = 2;
+export const TOO_LARGE = 3;
+export const QUEUE_FULL = 4;
+export const RATE_LIMITED = 10;
+export const RETRY_SCHEDULED = 11;
+export const RETRIES_EXHAUSTED = 12;
+export const GATE_CLOSED = 13;
+export const GATE_OPENED = 14;
+export const CONCURRENCY_CHANGED = 15;
+export const LIMIT_CHANGED = 16;
+
+/** Outcome kinds for Core.finish; CLASSIFY asks the core to classify from status and hint. */
+export const CLASSIFY = -1;
+export const OUTCOME = Object.freeze({
+  success: 0,
+  'rate-limited': 1,
+  overloaded: 2,
+  retryable: 3,
+  fatal: 4,
+  aborted: 5,
+  'timed-out': 6,
+});
+
+/** Hints for Core.finish: what an error says beside its status. */
+export const HINT = Object.freeze({ none: 0, network: 1, rateLimit: 2, overloaded: 3, quotaExhausted: 4 });
+
+/** Verdicts of Core.finish. */
+export const DONE = 0;
+export const FAILED = 1;
+export const RETRY = 2;
+export const EXHAUSTED = 3;
+
+/** The layout of the Core constructor's settings array; then one number per limit. */
+export const SETTINGS = Object.freeze({
+  maxConcurrent: 0,
+  maxQueue: 1,
+  burst: 2,
+  adaptive: 3,
+  gatePerKey: 4,
+  maxAttempts: 5,
+  baseMs: 6,
+  maxDelayMs: 7,
+  maxRetryAfterMs: 8,
+  budgetTtlMs: 9,
+  budgetMinPerSec: 10,
+  budgetPercent: 11,
+  seed: 12,
+  limits: 13,
+});

@@ -1,0 +1,38 @@
+// The limiter's events, decoded from the core's event rows. A Limiter is an EventTarget:
+// `limiter.addEventListener('ratelimited', (e) => e.detail)`, or `limiter.on('ratelimited', fn)`.
+//
+//   ratelimited         an attempt met a 429 (or a 529/503: `overloaded`)   { key, overloaded, retryAfterMs }
+//   retry               a failed attempt will be tried again                 { key, attempt, delayMs }
+//   gateclosed          a Retry-After paused the limiter (or one key)       { key, delayMs }
+//   gateopened          the pause is over; a probe goes first               { key }
+//   concurrencychanged  adaptive concurrency moved the limit                 { limit }
+//   limitchanged        a limit was learned or changed from headers          { limit, value, capacity, windowMs }
+//   dropped             the limiter gave up on a job                         { key, error }
+import * as code from './codes.js';
+import { LIMIT_NAMES } from './options.js';
+
+/**
+ * The `[type, detail]` of the event row at `out[i]`. `jobs` maps live job ids to their
+ * options (for the key); `nextKey()` gives the next key name the core listed for its events.
+ */
+export function decodeEvent(out, i, jobs, nextKey, now) {
+  const a = out[i + 1];
+  const b = out[i + 2];
+  const c = out[i + 3];
+  switch (out[i]) {
+    case code.RATE_LIMITED:
+      return ['ratelimited', { key: jobs.get(a)?.key, overloaded: b === 1, retryAfterMs: c < 0 ? undefined : c }];
+    case code.RETRY_SCHEDULED:
+      return ['retry', { key: jobs.get(a)?.key, attempt: b, delayMs: Math.max(0, c - now) }];
+    case code.GATE_CLOSED:
+      return ['gateclosed', { key: a === 1 ? nextKey() : undefined, delayMs: Math.max(0, b - now) }];
+    case code.GATE_OPENED:
+      return ['gateopened', { key: a === 1 ? nextKey() : undefined }];
+    case code.CONCURRENCY_CHANGED:
+      return ['concurrencychanged', { limit: a }];
+    case code.LIMIT_CHANGED:
+      return ['limitchanged', { limit: LIMIT_NAMES[a], value: b, capacity: c, windowMs: out[i + 4] }];
+    default:
+      return null; // RETRIES_EXHAUSTED: the limiter reports it as `dropped`, with the error
+  }
+}

@@ -1,0 +1,111 @@
+// What an attempt's result or error says: HTTP status, the rate-limit headers, and what the
+// error body tells beside (a rate limit, an overload, an exhausted quota, Gemini's retryDelay).
+// Works with a returned fetch Response and with the errors of the openai and
+// @anthropic-ai/sdk clients (which carry `status` and `headers`).
+import { HINT } from './codes.js';
+
+/** Header names the core reads; the others never cross into wasm. */
+const wanted = (name) =>
+  name === 'retry-after' ||
+  name === 'retry-after-ms' ||
+  name === 'x-should-retry' ||
+  name.startsWith('x-ratelimit-') ||
+  name.startsWith('anthropic-ratelimit-') ||
+  name.startsWith('ratelimit');
+
+/** The relevant headers as a plain object with lowercase names, from a Headers or a plain object. */
+export function pickHeaders(headers) {
+  const picked = {};
+  if (headers === null || typeof headers !== 'object') return picked;
+  const add = (value, name) => {
+    const lower = String(name).toLowerCase();
+    if (wanted(lower) && (typeof value === 'string' || typeof value === 'number')) picked[lower] = String(value);
+  };
+  if (typeof headers.forEach === 'function' && typeof headers.get === 'function') headers.forEach(add);
+  else for (const name of Object.keys(headers)) add(headers[name], name);
+  return picked;
+}
+
+/** Names and values on alternate lines, the form Core.finish takes. */
+export function headerLines(picked) {
+  let out = '';
+  for (const name in picked) out += `${out ? '\n' : ''}${name}\n${picked[name].replace(/[\r\n]/g, ' ')}`;
+  return out;
+}
+
+const isResponse = (v) =>
+  v !== null && typeof v === 'object' && typeof v.status === 'number' && typeof v.ok === 'boolean' && typeof v.headers?.get === 'function';
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH',
+  'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+]);
+const NETWORK_CLASSES = new Set(['APIConnectionError', 'APIConnectionTimeoutError', 'FetchError']);
+// What fetch throws when the request never got an answer, in Node, Chromium, Firefox, Safari, Workers.
+const NETWORK_MESSAGE = /^(fetch failed|Failed to fetch|NetworkError when attempting to fetch resource\.|Load failed|Network connection lost\.)$/;
+
+function isNetworkError(error) {
+  if (NETWORK_CLASSES.has(error?.constructor?.name) || NETWORK_CLASSES.has(error?.name)) return true;
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; e = e.cause, depth++) {
+    if (NETWORK_CODES.has(e.code)) return true;
+  }
+  return error instanceof TypeError && NETWORK_MESSAGE.test(error.message);
+}
+
+/** What an SDK error's body says: OpenAI `{ error: { code } }` on the error, Anthropic `{ error: { type } }`, Gemini `status`. */
+function bodyHint(error) {
+  const body = error.error;
+  const kind = body?.error?.type ?? body?.type ?? body?.code ?? error.code ?? error.type;
+  switch (kind) {
+    case 'insufficient_quota':
+      return HINT.quotaExhausted;
+    case 'rate_limit_exceeded':
+    case 'rate_limit_error':
+      return HINT.rateLimit;
+    case 'overloaded_error':
+      return HINT.overloaded;
+  }
+  if (body?.status === 'RESOURCE_EXHAUSTED' || /RESOURCE_EXHAUSTED/.test(String(error.message))) return HINT.rateLimit;
+  return isNetworkError(error) ? HINT.network : HINT.none;
+}
+
+const RETRY_DELAY = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?s)"/;
+
+/** Gemini's `retryDelay` (a RetryInfo detail of a 429 body), wherever the SDK put the body. */
+function retryDelay(error) {
+  for (const part of [error.error, error.errorDetails, error.details, error.message]) {
+    if (part === undefined || part === null) continue;
+    let text;
+    try {
+      text = typeof part === 'string' ? part : JSON.stringify(part);
+    } catch {
+      continue;
+    }
+    const m = RETRY_DELAY.exec(text);
+    if (m) return m[1];
+  }
+  return '';
+}
+
+/** The Response behind a returned value: itself, or the `response` of an SDK's `.withResponse()`. */
+export function responseOf(value) {
+  if (isResponse(value)) return value;
+  return value !== null && typeof value === 'object' && isResponse(value.response) ? value.response : null;
+}
+
+/**
+ * Reads an attempt's outcome. `threw` tells whether `value` was thrown. A returned value
+ * without a Response has no status (0): it is a success.
+ * @returns {{ status: number, hint: number, headers: Record<string, string>, retryDelay: string }}
+ */
+export function readOutcome(value, threw) {
+  if (!threw) {
+    const response = responseOf(value);
+    return response
+      ? { status: response.status, hint: HINT.none, headers: pickHeaders(response.headers), retryDelay: '' }
+      : { status: 0, hint: HINT.none, headers: {}, retryDelay: '' };
+  }
+  if (value === null || typeof value !== 'object') return { status: 0, hint: HINT.none, headers: {}, retryDelay: '' };
+  const status = Number.isInteger(value.status) && value.status > 0 ? value.status : 0;
+  return { status, hint: bodyHint(value), headers: pickHeaders(value.headers), retryDelay: retryDelay(value) };
+}

@@ -53,17 +53,18 @@ function isNetworkError(error) {
 }
 
 /** What an SDK error's body says: OpenAI `{ error: { code } }` on the error, Anthropic `{ error: { type } }`, Gemini `status`. */
+const BODY_KINDS = new Map([
+  ['insufficient_quota', HINT.quotaExhausted],
+  ['rate_limit_exceeded', HINT.rateLimit],
+  ['rate_limit_error', HINT.rateLimit],
+  ['overloaded_error', HINT.overloaded],
+]);
+
 function bodyHint(error) {
   const body = error.error;
-  const kind = body?.error?.type ?? body?.type ?? body?.code ?? error.code ?? error.type;
-  switch (kind) {
-    case 'insufficient_quota':
-      return HINT.quotaExhausted;
-    case 'rate_limit_exceeded':
-    case 'rate_limit_error':
-      return HINT.rateLimit;
-    case 'overloaded_error':
-      return HINT.overloaded;
+  for (const kind of [body?.error?.type, body?.error?.code, body?.type, body?.code, error.code, error.type]) {
+    const hint = BODY_KINDS.get(kind);
+    if (hint !== undefined) return hint;
   }
   if (body?.status === 'RESOURCE_EXHAUSTED' || /RESOURCE_EXHAUSTED/.test(String(error.message))) return HINT.rateLimit;
   return isNetworkError(error) ? HINT.network : HINT.none;

@@ -119,3 +119,19 @@ test('retries run out: RetryError with the last status, headers and the number o
   assert.equal(e.cause.status, 429); // the SDK's own APIError
   assert.equal(mock.stats().requests, 3);
 });
+
+test('openai .withResponse(): limits learned from successful answers, usage read from data', async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { rpm: 100, tpm: 10_000 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ maxConcurrent: 2 });
+  const body = { model: 'm', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 500 };
+  const { data } = await settle(clock, limiter.schedule(({ signal }) => client.chat.completions.create(body, { signal }).withResponse(), estimateOpenAI(body)));
+  assert.equal(data.object, 'chat.completion');
+  const { budgets, rateLimited } = limiter.stats();
+  assert.equal(rateLimited, 0);
+  assert.deepEqual([budgets.requestsPerMinute.limit, budgets.tokensPerMinute.limit], [100, 10_000]);
+  // The unused part of max_tokens came back: the level is the provider's, not 500 lower.
+  const used = data.usage.prompt_tokens + data.usage.completion_tokens;
+  assert.ok(budgets.tokensPerMinute.available >= 10_000 - used - 1, JSON.stringify(budgets.tokensPerMinute));
+});

@@ -52,7 +52,7 @@ export function limitHeaders(buckets) {
 }
 
 export function rateLimited({ resource, bucket, waitMs, amount }) {
-  const what = resource === 'requests' ? 'requests' : `${HEADER_NAMES[resource]}`;
+  const what = HEADER_NAMES[resource];
   if (waitMs === Infinity) {
     const message = `This request (${amount} ${what}) exceeds your rate limit of ${bucket.limit} ${what} per minute at once.`;
     return { status: 429, headers: {}, body: error('rate_limit_error', message) };

@@ -57,8 +57,17 @@ function send(res, status, headers, body) {
 }
 
 /**
- * @param {object} [options] see the README of mock/ in the brief: rpm, tpm, itpm, otpm, latency,
- *   now, sleep, settle, outputTokens, outage, overloaded, host, port.
+ * Starts the mock provider. Options, all optional:
+ * - rpm, tpm, itpm, otpm: per-minute limits on requests, tokens (input + max_tokens), input
+ *   tokens and output tokens (max_tokens); unset means unlimited.
+ * - latency: { baseMs, perOutputTokenMs }: how long a successful answer takes.
+ * - now(), sleep(ms): the clock and the wait, injectable for tests on fake time.
+ * - settle (true): give back the unused max_tokens when the answer is produced.
+ * - outputTokens(body): output tokens of a request (capped at max_tokens); by default a fixed
+ *   share of max_tokens, between 20% and 100%, from a hash of the prompt.
+ * - outage: { fromMs, untilMs, retryAfterS }: 429 to everything meanwhile (ms since start).
+ * - overloaded(n): answer request n (1-based) 529 (Anthropic) or 503 (OpenAI).
+ * - host ('127.0.0.1'), port (0: any free port).
  * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object }>}
  */
 export async function startMockProvider(options) {

@@ -296,9 +296,9 @@ fn settling_is_exact() {
         for (reserve, input, output) in ops {
             let reserve = reserve.min(capacity);
             if !bucket.fits(reserve) { continue; }
-            bucket.take(reserve);
+            bucket.take(reserve, 0);
             let used = input + output;
-            if used < reserve { bucket.give_back(reserve - used) } else { bucket.take(used - reserve) }
+            if used < reserve { bucket.give_back(reserve - used) } else { bucket.charge(used - reserve) }
             expected = (expected - used as i64).min(capacity as i64);
             prop_assert_eq!(bucket.available(), expected);
         }

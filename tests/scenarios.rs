@@ -6,8 +6,14 @@ mod sim;
 use sim::{spec, Event, Plan, Sim};
 use sluice::{Config, Cost, JobSpec, LimitKind, Rejection, Scheduler, TooLarge, FULL_BURST};
 
+/// The defaults, but for the trip to the provider: these scenarios check the buckets' exact
+/// arithmetic (the trip has a scenario of its own).
+fn exact() -> Config {
+    Config { transit_ms: 0, ..Config::default() }
+}
+
 fn limiter(max_concurrent: Option<u32>, limits: &[(LimitKind, u64)]) -> Sim {
-    let config = Config { max_concurrent, limits: limits.to_vec(), ..Config::default() };
+    let config = Config { max_concurrent, limits: limits.to_vec(), ..exact() };
     Sim::new(Scheduler::new(config, 0).unwrap())
 }
 
@@ -37,11 +43,24 @@ fn requests_per_minute_burst_then_pace() {
 }
 
 #[test]
+fn by_default_the_trip_to_the_provider_is_not_counted_as_refill() {
+    // The provider's full bucket gains nothing while the first requests travel (250 ms).
+    let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60)], ..Config::default() };
+    let mut sim = Sim::new(Scheduler::new(config, 0).unwrap());
+    for _ in 0..62 {
+        sim.submit(spec(0), Plan::ok(10)).unwrap();
+    }
+    sim.run_to_idle();
+    let times: Vec<u64> = sim.starts().iter().map(|s| s.0).collect();
+    assert_eq!(&times[59..], &[0, 1_250, 2_250]);
+}
+
+#[test]
 fn a_smaller_burst_spreads_the_start() {
     let config = Config {
         limits: vec![(LimitKind::RequestsPerMinute, 60)],
         burst: FULL_BURST / 10,
-        ..Config::default()
+        ..exact()
     };
     let mut sim = Sim::new(Scheduler::new(config, 0).unwrap());
     for _ in 0..8 {
@@ -215,7 +234,7 @@ fn a_flooding_key_does_not_starve_another() {
 
 #[test]
 fn time_that_runs_backwards_does_not_refill_or_hang() {
-    let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60)], ..Config::default() };
+    let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60)], ..exact() };
     let mut s = Scheduler::new(config, 10_000).unwrap();
     for _ in 0..60 {
         s.submit(10_000, spec(0)).unwrap();

@@ -19,19 +19,30 @@ pub struct Bucket {
     /// Units (tokens × window_ms). Negative when usage outran the reservation: a debt.
     level: i128,
     updated_at: Millis,
+    /// How long an admitted request takes to reach the provider (see [`with_transit`](Self::with_transit)).
+    transit_ms: u64,
 }
 
 impl Bucket {
     /// A full bucket refilling `limit` tokens per `window_ms`, holding at most `capacity`.
     pub fn new(limit: u64, window_ms: u64, capacity: u64, now: Millis) -> Self {
         assert!(window_ms > 0 && capacity > 0, "window and capacity must be positive");
-        Bucket { limit, window_ms, capacity, level: capacity as i128 * window_ms as i128, updated_at: now }
+        Bucket { limit, window_ms, capacity, level: capacity as i128 * window_ms as i128, updated_at: now, transit_ms: 0 }
+    }
+
+    /// Models the trip of a request to the provider: the provider's full bucket gains nothing
+    /// until the request arrives, `transit_ms` later, so a take from a (nearly) full bucket
+    /// pauses the refill here as long. Without this, a limiter that starts full runs that much
+    /// ahead of the provider the first time the budget runs dry.
+    pub fn with_transit(mut self, transit_ms: u64) -> Self {
+        self.transit_ms = transit_ms;
+        self
     }
 
     /// An empty bucket that never refills by itself: it holds only what [`grant`](Self::grant) gives it.
     /// This is the local side of a distributed budget, fed chunks of capacity by a coordinator.
     pub fn leased(window_ms: u64, now: Millis) -> Self {
-        Bucket { limit: 0, window_ms, capacity: 0, level: 0, updated_at: now }
+        Bucket { limit: 0, window_ms, capacity: 0, level: 0, updated_at: now, transit_ms: 0 }
     }
 
     pub fn limit(&self) -> u64 {
@@ -52,7 +63,8 @@ impl Bucket {
         self.units(self.capacity)
     }
 
-    /// Adds what accrued since the last call. Time that runs backwards is ignored.
+    /// Adds what accrued since the last call. Time that runs backwards is ignored, and so is
+    /// time before a paused refill resumes (see [`with_transit`](Self::with_transit)).
     pub fn refill(&mut self, now: Millis) {
         if now <= self.updated_at {
             return;
@@ -76,8 +88,21 @@ impl Bucket {
         self.level >= self.units(tokens)
     }
 
-    /// Takes `tokens` unconditionally (callers check [`fits`](Self::fits) first, or mean a debt).
-    pub fn take(&mut self, tokens: u64) {
+    /// Takes `tokens` at `now` (after [`refill`](Self::refill)`(now)`) unconditionally: callers
+    /// check [`fits`](Self::fits) first, or mean a debt. Near full, the refill pauses while the
+    /// request travels (see [`with_transit`](Self::with_transit)).
+    pub fn take(&mut self, tokens: u64, now: Millis) {
+        if self.limit > 0 {
+            // The refill that would overflow the provider's bucket before the request gets there.
+            let lost = (self.level + self.transit_ms as i128 * self.limit as i128 - self.full()).max(0);
+            let pause = (lost + self.limit as i128 - 1) / self.limit as i128;
+            self.updated_at = self.updated_at.max(now + pause as u64);
+        }
+        self.level -= self.units(tokens);
+    }
+
+    /// Charges `tokens` used beyond a reservation (a debt): no trip, no loss.
+    pub fn charge(&mut self, tokens: u64) {
         self.level -= self.units(tokens);
     }
 
@@ -144,7 +169,7 @@ mod tests {
     fn refills_exactly_per_millisecond() {
         // 60 per minute: one token a second.
         let mut b = Bucket::new(60, 60_000, 60, 0);
-        b.take(60);
+        b.take(60, 0);
         b.refill(999);
         assert!(!b.fits(1));
         b.refill(1_000);
@@ -164,8 +189,8 @@ mod tests {
     #[test]
     fn debt_delays_until_repaid() {
         let mut b = Bucket::new(10, 1_000, 10, 0);
-        b.take(10);
-        b.take(5); // used 5 more than reserved
+        b.take(10, 0);
+        b.charge(5); // used 5 more than reserved
         assert_eq!(b.available(), -5);
         assert_eq!(b.wait_for(1, 0), Some(600));
         b.refill(599);
@@ -177,16 +202,46 @@ mod tests {
     #[test]
     fn wait_for_counts_tokens_that_may_come_back() {
         let mut b = Bucket::new(10, 1_000, 10, 0);
-        b.take(10);
+        b.take(10, 0);
         assert_eq!(b.wait_for(4, 0), Some(400));
         assert_eq!(b.wait_for(4, 4), Some(0));
         assert_eq!(b.wait_for(11, 0), None);
     }
 
     #[test]
+    fn a_take_from_a_full_bucket_pauses_the_refill_for_the_trip() {
+        // 60 a minute, 250 ms to the provider: the whole bucket may go at once, then nothing
+        // refills until the requests arrive.
+        let mut b = Bucket::new(60, 60_000, 60, 0).with_transit(250);
+        for _ in 0..60 {
+            assert!(b.fits(1));
+            b.take(1, 0);
+        }
+        b.refill(1_249);
+        assert!(!b.fits(1));
+        b.refill(1_250);
+        assert!(b.fits(1));
+        // Below full by more than the trip, the refill goes on.
+        b.take(1, 1_250);
+        b.refill(2_250);
+        assert!(b.fits(1));
+        // 1 token a millisecond, 1 000 at most: 75 below full, only 175 of the trip's 250 would overflow.
+        let mut b = Bucket::new(60_000, 60_000, 1_000, 0).with_transit(250);
+        b.take(125, 0); // from full: paused until 250
+        b.refill(250);
+        assert_eq!(b.available(), 875);
+        b.refill(300);
+        b.take(100, 300); // at 925: paused until 475
+        b.refill(475);
+        assert_eq!(b.available(), 825);
+        b.refill(476);
+        assert_eq!(b.available(), 826);
+    }
+
+    #[test]
     fn time_running_backwards_is_ignored() {
         let mut b = Bucket::new(10, 1_000, 10, 5_000);
-        b.take(10);
+        b.take(10, 5_000);
         b.refill(1_000);
         assert_eq!(b.available(), 0);
         b.refill(5_100);
@@ -200,7 +255,7 @@ mod tests {
         b.grant(5);
         b.refill(1_000_000);
         assert_eq!(b.available(), 5);
-        b.take(3);
+        b.take(3, 1_000_000);
         assert_eq!(b.reclaim(), 2);
         assert_eq!(b.available(), 0);
         assert_eq!(b.wait_for(1, 0), None);

@@ -96,6 +96,11 @@ pub struct LimitState {
 /// Net amounts charged so far, per [`Resource`]: what a response's `remaining` may not have seen.
 pub type Ledger = [i128; 4];
 
+/// How long a request is assumed to take to reach the provider, by default: its refill is lost
+/// while the provider's bucket is full, and a response's `remaining` is credited refill only
+/// from then.
+pub const TRANSIT_MS: u64 = 250;
+
 /// A response's limit is taken for a daily one when its bucket refills this slowly.
 const DAILY_IF_WINDOW_OVER_MS: u64 = 3 * 3_600_000;
 
@@ -106,11 +111,13 @@ pub struct Budget {
     /// Limits the user set: the provider's headers correct their level, never their size.
     fixed: [bool; 6],
     ledger: Ledger,
+    transit_ms: u64,
 }
 
 impl Budget {
-    pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, now: Millis) -> Self {
-        let mut budget = Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4] };
+    /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
+    pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
+        let mut budget = Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
@@ -152,7 +159,7 @@ impl Budget {
                 bucket.refill(now);
                 bucket.set_limit(limit, capacity);
             }
-            slot @ None => *slot = Some(Bucket::new(limit, kind.window_ms(), capacity, now)),
+            slot @ None => *slot = Some(Bucket::new(limit, kind.window_ms(), capacity, now).with_transit(self.transit_ms)),
         }
     }
 
@@ -174,10 +181,11 @@ impl Budget {
         self.active().all(|(kind, b)| b.fits(cost.amount(kind.resource())))
     }
 
-    pub fn take(&mut self, cost: &Cost) {
+    /// Takes `cost` at `now` (after [`refill`](Self::refill)`(now)`).
+    pub fn take(&mut self, cost: &Cost, now: Millis) {
         self.record(cost, 1);
         for (kind, bucket) in self.active_mut() {
-            bucket.take(cost.amount(kind.resource()));
+            bucket.take(cost.amount(kind.resource()), now);
         }
     }
 
@@ -226,14 +234,14 @@ impl Budget {
                     changed = Some(kind);
                 }
                 _ => {
-                    *slot = Some(Bucket::new(limit, window, capacity, now));
+                    *slot = Some(Bucket::new(limit, window, capacity, now).with_transit(self.transit_ms));
                     changed = Some(kind);
                 }
             }
         }
         if let (Some(remaining), Some(bucket)) = (o.remaining, self.buckets[kind.index()].as_mut()) {
             bucket.refill(now);
-            let refilled = bucket.refill_over(now.saturating_sub(started_at));
+            let refilled = bucket.refill_over(now.saturating_sub(started_at + self.transit_ms));
             bucket.lower_to(remaining as i128 + refilled - charged_since[resource as usize]);
         }
         changed.and_then(|kind| self.states().into_iter().find(|s| s.kind == kind))
@@ -250,7 +258,7 @@ impl Budget {
             if used < held {
                 bucket.give_back(held - used);
             } else {
-                bucket.take(used - held);
+                bucket.charge(used - held);
             }
         }
     }
@@ -297,7 +305,7 @@ mod tests {
     use super::*;
 
     fn budget() -> Budget {
-        Budget::new(&[(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000)], FULL_BURST, 0)
+        Budget::new(&[(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000)], FULL_BURST, 0, 0)
     }
 
     #[test]
@@ -310,7 +318,7 @@ mod tests {
     #[test]
     fn the_binding_bucket_sets_the_wait() {
         let mut b = budget();
-        b.take(&Cost::total(6_000));
+        b.take(&Cost::total(6_000), 0);
         // tokens refill 100 a second; requests are plentiful.
         assert_eq!(b.wait_for(&Cost::total(1_000), &Cost::default()), Some(10_000));
         assert_eq!(b.wait_for(&Cost::total(1_000), &Cost::total(1_000)), Some(0));
@@ -328,10 +336,10 @@ mod tests {
     fn settle_refunds_and_charges_exactly() {
         let mut b = budget();
         let reserved = Cost::total(1_000);
-        b.take(&reserved);
+        b.take(&reserved, 0);
         b.settle(&reserved, Usage { input: 300, output: 200 });
         assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 5_500);
-        b.take(&reserved);
+        b.take(&reserved, 0);
         b.settle(&reserved, Usage { input: 5_000, output: 1_000 });
         assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), -500);
         assert_eq!(b.bucket(LimitKind::RequestsPerMinute).unwrap().available(), 58);
@@ -343,9 +351,10 @@ mod tests {
             &[(LimitKind::InputTokensPerMinute, 1_000), (LimitKind::OutputTokensPerMinute, 1_000)],
             FULL_BURST,
             0,
+            0,
         );
         let reserved = Cost::split(100, 400);
-        b.take(&reserved);
+        b.take(&reserved, 0);
         b.settle(&reserved, Usage { input: 150, output: 50 });
         assert_eq!(b.bucket(LimitKind::InputTokensPerMinute).unwrap().available(), 850);
         assert_eq!(b.bucket(LimitKind::OutputTokensPerMinute).unwrap().available(), 950);
@@ -357,7 +366,7 @@ mod tests {
 
     #[test]
     fn learns_a_limit_the_user_did_not_set() {
-        let mut b = Budget::new(&[], FULL_BURST, 0);
+        let mut b = Budget::new(&[], FULL_BURST, 0, 0);
         let since = [0; 4];
         let change = b.observe(&seen(Resource::Requests, Some(500), Some(499), Some(120)), &since, 0, 0).unwrap();
         assert_eq!((change.kind, change.limit, change.capacity, change.available), (LimitKind::RequestsPerMinute, 500, 500, 499));
@@ -378,9 +387,9 @@ mod tests {
     #[test]
     fn remaining_counts_what_was_charged_since_and_what_refilled() {
         let mut b = budget();
-        b.take(&Cost::total(100)); // the observed attempt
+        b.take(&Cost::total(100), 0); // the observed attempt
         let at_start = b.ledger();
-        b.take(&Cost::total(2_000)); // admitted after it: the provider's remaining did not count it
+        b.take(&Cost::total(2_000), 0); // admitted after it: the provider's remaining did not count it
         let before_settling = b.ledger();
         b.settle(&Cost::total(100), Usage { input: 10, output: 10 }); // its own refund is left out
         let since: Ledger = std::array::from_fn(|i| before_settling[i] - at_start[i]);
@@ -392,7 +401,7 @@ mod tests {
 
     #[test]
     fn a_slow_reset_means_a_daily_limit() {
-        let mut b = Budget::new(&[], FULL_BURST, 0);
+        let mut b = Budget::new(&[], FULL_BURST, 0, 0);
         let since = [0; 4];
         // 200 a day, 150 left, full again in 6 hours: 50 per 6 hours.
         let change = b.observe(&seen(Resource::Requests, Some(200), Some(150), Some(6 * 3_600_000)), &since, 0, 0).unwrap();
@@ -401,7 +410,7 @@ mod tests {
 
     #[test]
     fn an_ietf_window_is_kept() {
-        let mut b = Budget::new(&[], FULL_BURST, 0);
+        let mut b = Budget::new(&[], FULL_BURST, 0, 0);
         let since = [0; 4];
         let o = Observation { window_ms: Some(1_000), ..seen(Resource::Requests, Some(10), Some(10), None) };
         let change = b.observe(&o, &since, 0, 0).unwrap();

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::budget::{BurstPpm, LimitKind, FULL_BURST};
+use super::budget::{BurstPpm, LimitKind, FULL_BURST, TRANSIT_MS};
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudgetConfig;
 
@@ -26,6 +26,9 @@ pub struct Config {
     pub retry_budget: RetryBudgetConfig,
     /// Seeds the jitter, so a run can be repeated.
     pub seed: u64,
+    /// How long a request takes to reach the provider (see [`TRANSIT_MS`]); 0 for an exact
+    /// token bucket with no trip.
+    pub transit_ms: u64,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             retry_budget: RetryBudgetConfig::default(),
             seed: 0,
+            transit_ms: TRANSIT_MS,
         }
     }
 }

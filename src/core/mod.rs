@@ -20,7 +20,7 @@ mod stats;
 mod time;
 
 pub use bucket::Bucket;
-pub use budget::{burst_capacity, Budget, BurstPpm, Ledger, LimitKind, LimitState, TooLarge, DAY_MS, FULL_BURST, MINUTE_MS};
+pub use budget::{burst_capacity, Budget, BurstPpm, Ledger, LimitKind, LimitState, TooLarge, DAY_MS, FULL_BURST, MINUTE_MS, TRANSIT_MS};
 pub use classify::{classify, Hint, OutcomeKind};
 pub use concurrency::{Concurrency, Signal};
 pub use config::{Config, ConfigError};

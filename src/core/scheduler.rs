@@ -162,7 +162,7 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn new(config: Config, now: Millis) -> Result<Self, ConfigError> {
         config.validate()?;
-        let budget = Budget::new(&config.limits, config.burst, now);
+        let budget = Budget::new(&config.limits, config.burst, config.transit_ms, now);
         let max = config.max_concurrent.unwrap_or(u32::MAX);
         Ok(Scheduler {
             clock: MonotonicClock::new(now),
@@ -292,7 +292,7 @@ impl Scheduler {
                 break;
             }
             self.queue.pop(head);
-            self.budget.take(&job.cost);
+            self.budget.take(&job.cost, now);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             job.ledger = self.budget.ledger();

@@ -117,6 +117,7 @@ impl Core {
                 percent: optional(get(setting::BUDGET_PERCENT)).map_or(default_budget.percent, |n| n as u32),
             },
             seed: optional(get(setting::SEED)).unwrap_or(0),
+            ..Config::default()
         };
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(Core { scheduler, rejected: [0.0; 4], event_keys: Vec::new() })

@@ -97,11 +97,21 @@ impl Config {
             return Err(ConfigError {
                 option: "burst",
                 expected: "a number in (0, 1]",
-                got: format!("{}", self.burst as f64 / FULL_BURST as f64),
+                got: ppm_as_decimal(self.burst),
             });
         }
         Ok(())
     }
+}
+
+/// Millionths as a decimal ("2", "0.25"), without floating-point formatting (it would weigh on the .wasm).
+fn ppm_as_decimal(ppm: u32) -> String {
+    let (whole, fraction) = (ppm / FULL_BURST, ppm % FULL_BURST);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{fraction:06}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
 #[cfg(test)]
@@ -114,6 +124,9 @@ mod tests {
         assert_eq!(bad.validate().unwrap_err().to_string(), "Expected `tokensPerMinute` to be a positive integer, got 0");
         let bad = Config { burst: 2 * FULL_BURST, ..Config::default() };
         assert_eq!(bad.validate().unwrap_err().to_string(), "Expected `burst` to be a number in (0, 1], got 2");
+        let bad = Config { burst: 0, ..Config::default() };
+        assert_eq!(bad.validate().unwrap_err().got, "0");
+        assert_eq!(ppm_as_decimal(250_000), "0.25");
         assert!(Config::default().validate().is_ok());
     }
 }

@@ -492,6 +492,7 @@ impl Scheduler {
     fn retry_or_fail(&mut self, now: Millis, id: JobId, attempt: u32, retry_after: Option<u64>) -> Verdict {
         if !self.retry.allows(attempt) || !self.retry_budget.withdraw(now) {
             let budget = self.retry.allows(attempt);
+            self.counters.retries_exhausted += 1;
             self.events.push(Event::RetriesExhausted { job: id, attempts: attempt, budget });
             return Verdict::Exhausted { attempts: attempt, budget };
         }

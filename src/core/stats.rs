@@ -23,6 +23,8 @@ pub struct Counters {
     pub timed_out: u64,
     /// Attempts scheduled again after a retryable failure.
     pub retried: u64,
+    /// Jobs that failed because attempts or the retry budget ran out.
+    pub retries_exhausted: u64,
     /// Attempts that met a 429, 529 or 503.
     pub rate_limited: u64,
     /// Times a Retry-After closed a gate.

@@ -283,7 +283,7 @@ impl Core {
             concat!(
                 r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
                 r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"#,
-                r#""timedOut":{},"retried":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
+                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
             ),
             s.in_flight,
             s.queued,
@@ -300,6 +300,7 @@ impl Core {
             c.cancelled,
             c.timed_out,
             c.retried,
+            c.retries_exhausted,
             c.rate_limited,
             c.gate_closed,
             c.limits_learned,

@@ -88,6 +88,7 @@ test('attempts run out: RetryError with attempts, status and headers; a dropped 
   assert.equal(error.cause, e);
   assert.match(error.message, /^The job failed after 4 attempts and no attempts are left; the last got HTTP 503$/);
   assert.equal(dropped.length, 1);
+  assert.equal(limiter.stats().retriesExhausted, 1);
   assert.equal(dropped[0].key, 'k');
   assert.equal(dropped[0].error, error);
 });

@@ -62,8 +62,9 @@ pub fn rfc3339(text: &str) -> Option<i64> {
         if end == 0 {
             return None;
         }
-        let ms_digits = format!("{:0<3}", &fraction[..end.min(3)]);
-        millis = integer(&ms_digits)?;
+        // Milliseconds from the first three digits, padded: ".25" is 250.
+        let digits = &fraction[..end.min(3)];
+        millis = integer(digits)? * 10u64.pow(3 - digits.len() as u32);
         rest = &fraction[end..];
     }
     let offset_minutes: i64 = match rest {

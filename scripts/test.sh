@@ -12,3 +12,6 @@ cargo test --quiet
 
 printf '\033[1m== node --test\033[0m\n'
 node --test tests/js/
+
+printf '\033[1m== runtimes\033[0m\n'
+bash scripts/runtimes.sh

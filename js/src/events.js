@@ -12,18 +12,19 @@ import * as code from './codes.js';
 import { LIMIT_NAMES } from './options.js';
 
 /**
- * The `[type, detail]` of the event row at `out[i]`. `jobs` maps live job ids to their
- * options (for the key); `nextKey()` gives the next key name the core listed for its events.
+ * The `[type, detail]` of the event row at `out[i]`. `jobOf(id)` gives a live job's record
+ * (`{ o }`, its options, for the key); `nextKey()` the next key name the core listed for its
+ * events. A job without a key has `key: undefined`.
  */
-export function decodeEvent(out, i, jobs, nextKey, now) {
+export function decodeEvent(out, i, jobOf, nextKey, now) {
   const a = out[i + 1];
   const b = out[i + 2];
   const c = out[i + 3];
   switch (out[i]) {
     case code.RATE_LIMITED:
-      return ['ratelimited', { key: jobs.get(a)?.key, overloaded: b === 1, retryAfterMs: c < 0 ? undefined : c }];
+      return ['ratelimited', { key: (jobOf(a)?.o.key || undefined), overloaded: b === 1, retryAfterMs: c < 0 ? undefined : c }];
     case code.RETRY_SCHEDULED:
-      return ['retry', { key: jobs.get(a)?.key, attempt: b, delayMs: Math.max(0, c - now) }];
+      return ['retry', { key: (jobOf(a)?.o.key || undefined), attempt: b, delayMs: Math.max(0, c - now) }];
     case code.GATE_CLOSED:
       return ['gateclosed', { key: a === 1 ? nextKey() : undefined, delayMs: Math.max(0, b - now) }];
     case code.GATE_OPENED:

@@ -3,7 +3,7 @@
 // Each task is called from its own caller's continuation (`await admitted; task()`), never from
 // the code path that freed a slot for it: in Workers, a task started from another request's
 // context never gets its I/O back.
-import { Core } from '../wasm/sluice.js';
+import { Core, wasmMemory } from '../wasm/sluice.js';
 import * as code from './codes.js';
 import { AbortError, EstimateTooLargeError, QueueFullError, QueueTimeoutError, RetryError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
@@ -11,6 +11,9 @@ import { checkClass, LIMIT_NAMES, parseJobOptions, parseLimiterOptions } from '.
 import { headerLines, readOutcome, responseOf } from './outcome.js';
 import { checkUsage, readUsage } from './usage.js';
 import * as check from './validate.js';
+
+// A job id's low 26 bits are its slot in the core (src/core/slab.rs).
+const SLOTS = 2 ** 26;
 
 // setTimeout's longest delay; longer waits re-arm when it fires.
 const MAX_DELAY = 2 ** 31 - 1;
@@ -24,6 +27,17 @@ const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers'
 /** The host clock: monotonic milliseconds. Read on every call, never at import. */
 const now = () => Math.floor(performance.now());
 
+/** The core's poll output, read in place in the module's memory (a view renewed when it grows). */
+let memory = null;
+let heap = new Float64Array(0);
+function pollOutput(core, t) {
+  const length = core.poll(t);
+  if (length === 0) return { at: 0, length };
+  memory ??= wasmMemory();
+  if (heap.buffer !== memory.buffer) heap = new Float64Array(memory.buffer);
+  return { at: core.outPtr() / 8, length };
+}
+
 /** The job option behind an estimate that a limit could not hold. */
 function estimateOption(limit, split) {
   if (!split) return 'tokens';
@@ -34,16 +48,9 @@ function estimateOption(limit, split) {
 
 /** Turns a core rejection `[kind, a, b, c]` of a job with options `o` into its error. */
 function rejectionError(kind, a, b, c, o) {
-  switch (kind) {
-    case code.QUEUE_TIMEOUT:
-      return new QueueTimeoutError(a, b);
-    case code.TOO_LARGE:
-      return new EstimateTooLargeError(estimateOption(LIMIT_NAMES[a], o.inputTokens >= 0), b, LIMIT_NAMES[a], c);
-    case code.QUEUE_FULL:
-      return new QueueFullError(a);
-    default:
-      return new Error(`sluice: unknown rejection ${kind}`);
-  }
+  if (kind === code.QUEUE_TIMEOUT) return new QueueTimeoutError(a, b);
+  if (kind === code.TOO_LARGE) return new EstimateTooLargeError(estimateOption(LIMIT_NAMES[a], o.inputTokens >= 0), b, LIMIT_NAMES[a], c);
+  return new QueueFullError(a);
 }
 
 /**
@@ -82,15 +89,37 @@ class AttemptContext {
   }
 }
 
+/** A scheduled job: its task and options, and while it waits, how to wake it. */
+class Job {
+  constructor(id, task, o) {
+    this.id = id;
+    this.task = task;
+    this.o = o;
+    /** The attempt the core started last. */
+    this.attempt = 0;
+    this.resolve = null;
+    this.reject = null;
+    this.onAbort = null;
+    this.timer = null;
+  }
+}
+
 export class Limiter extends EventTarget {
   #core;
   #classify;
   /** Whether the jitter still needs a random seed (drawn at first use, never at import). */
   #unseeded;
-  /** Jobs waiting to start: id → { id, resolve, reject, o (its options), onAbort, timer }. */
-  #waiting = new Map();
-  /** Jobs scheduled and not yet ended: id → their options, for onIdle() and event details. */
-  #jobs = new Map();
+  /**
+   * Jobs scheduled and not yet ended, by the slot the core keeps them in (the low bits of
+   * their id): denser than a Map, and the core reuses slots as jobs end.
+   */
+  #jobs = [];
+  #active = 0;
+  /**
+   * Decisions for jobs not waiting yet (just submitted, or between two attempts): id → the
+   * attempt to start, or the error to reject with.
+   */
+  #ready = new Map();
   #idle = [];
   #timer = null;
   #timerAt = Infinity;
@@ -102,24 +131,26 @@ export class Limiter extends EventTarget {
     super();
     const o = parseLimiterOptions(options);
     const none = (n) => (n === Infinity || n === undefined ? -1 : n);
-    const s = new Float64Array(code.SETTINGS.limits + LIMIT_NAMES.length);
-    s[code.SETTINGS.maxConcurrent] = none(o.maxConcurrent);
-    s[code.SETTINGS.maxQueue] = none(o.maxQueue);
-    s[code.SETTINGS.burst] = o.burst;
-    s[code.SETTINGS.adaptive] = o.adaptiveConcurrency ? 1 : 0;
-    s[code.SETTINGS.gatePerKey] = o.gatePerKey ? 1 : 0;
-    s[code.SETTINGS.maxAttempts] = o.retry.maxAttempts;
-    s[code.SETTINGS.baseMs] = o.retry.baseMs;
-    s[code.SETTINGS.maxDelayMs] = o.retry.maxDelayMs;
-    s[code.SETTINGS.maxRetryAfterMs] = o.retry.maxRetryAfterMs;
-    s[code.SETTINGS.budgetTtlMs] = o.retry.budget.ttlMs;
-    s[code.SETTINGS.budgetMinPerSec] = o.retry.budget.minPerSec;
-    s[code.SETTINGS.budgetPercent] = o.retry.budget.percent;
-    s[code.SETTINGS.seed] = none(o.seed);
-    o.limits.forEach((limit, i) => (s[code.SETTINGS.limits + i] = none(limit)));
+    const { retry } = o;
+    const settings = [
+      none(o.maxConcurrent),
+      none(o.maxQueue),
+      o.burst,
+      o.adaptiveConcurrency ? 1 : 0,
+      o.gatePerKey ? 1 : 0,
+      retry.maxAttempts,
+      retry.baseMs,
+      retry.maxDelayMs,
+      retry.maxRetryAfterMs,
+      retry.budget.ttlMs,
+      retry.budget.minPerSec,
+      retry.budget.percent,
+      none(o.seed),
+      ...o.limits.map(none),
+    ]; // in the order of code.SETTINGS
     // No clock is read here: a limiter may be built at a Worker's module scope, where the
     // clock reads 0. The core counts time from its first real reading on.
-    this.#core = new Core(s);
+    this.#core = new Core(new Float64Array(settings));
     this.#classify = o.classify;
     this.#unseeded = o.seed === undefined;
   }
@@ -139,25 +170,30 @@ export class Limiter extends EventTarget {
       this.#unseeded = false;
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
     }
-    const id = this.#core.submit(
-      now(),
-      o.key,
-      o.priority,
-      o.tokens,
-      o.inputTokens,
-      o.maxOutputTokens,
-      o.maxWaitMs === Infinity ? -1 : o.maxWaitMs,
-    );
+    const maxWait = o.maxWaitMs === Infinity ? -1 : o.maxWaitMs;
+    const id = o.key
+      ? this.#core.submitKeyed(now(), o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
+      : this.#core.submit(now(), o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
     if (id === 0) {
       const [kind, a, b, c] = this.#core.rejection();
       const error = rejectionError(kind, a, b, c, o);
-      this.#emit('dropped', { key: o.key, error });
+      this.#emit('dropped', { key: o.key || undefined, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
       return Promise.reject(error);
     }
-    return this.#run(id, task, o);
+    const job = new Job(id, task, o);
+    this.#jobs[id % SLOTS] = job;
+    this.#active += 1;
+    // The task runs in this caller's own continuation: right now, or in a reaction to its own
+    // admission. (No async function and no closure wait here: a suspended function would cost
+    // each queued job a generator and its registers; the reaction is one function for all.)
+    const admitted = this.#admit(job);
+    return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
+
+  /** The reaction to any job's admission. */
+  #admitted = (job) => this.#attempts(job);
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
@@ -180,7 +216,7 @@ export class Limiter extends EventTarget {
 
   /** Resolves when no job is queued, backing off or running. */
   onIdle() {
-    if (this.#jobs.size === 0) return Promise.resolve();
+    if (this.#active === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -194,121 +230,158 @@ export class Limiter extends EventTarget {
     return { ...s, budgets };
   }
 
-  async #run(id, task, o) {
-    this.#jobs.set(id, o);
+  /**
+   * `job` itself if it starts now (with `job.attempt` set); else a promise that resolves with
+   * it when it does, or rejects if it never will.
+   */
+  #admit(job) {
+    const { id } = job;
+    this.#pump();
+    const decided = this.#ready.get(id);
+    if (decided === undefined) return this.#admission(id, job);
+    this.#ready.delete(id);
+    if (decided instanceof Error) {
+      this.#forget(id);
+      return Promise.reject(decided);
+    }
+    job.attempt = decided;
+    return job;
+  }
+
+  /** Attempts until the core says done, each in the caller's own continuation. */
+  async #attempts(job) {
+    const { id, task, o } = job;
     try {
       for (;;) {
-        const attempt = await this.#admission(id, o);
-        const ended = await this.#attempt(id, attempt, task, o);
-        if (ended.verdict === code.RETRY) continue;
-        if (ended.verdict === code.EXHAUSTED) throw ended.error;
-        if (ended.threw) throw ended.value;
-        return ended.value;
+        const ctx = new AttemptContext(job.attempt);
+        const watch = o.signal || o.timeoutMs !== Infinity ? this.#watch(ctx, o) : null;
+        let value;
+        let threw = false;
+        try {
+          const pending = task(ctx);
+          value = await (watch ? Promise.race([pending, watch.promise]) : pending);
+        } catch (e) {
+          // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
+          value = watch?.error ?? e;
+          threw = true;
+        } finally {
+          watch?.dispose();
+        }
+        const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
+        if (verdict !== code.RETRY) {
+          if (threw) throw value;
+          return value;
+        }
+        const next = this.#admit(job);
+        if (next !== job) await next;
       }
     } finally {
-      this.#jobs.delete(id);
-      if (this.#jobs.size === 0) this.#resolveIdle();
+      this.#forget(id);
     }
   }
 
-  /** Waits until the core starts job `id`; resolves with the attempt number. */
-  #admission(id, o) {
-    const { signal } = o;
+  /** Drops an ended job (once or more: it is idempotent). */
+  #forget(id) {
+    if (this.#job(id) === undefined) return;
+    this.#jobs[id % SLOTS] = undefined;
+    this.#ready.delete(id);
+    this.#active -= 1;
+    if (this.#active === 0) this.#resolveIdle();
+  }
+
+  /** The live job of id `id`, if any. */
+  #job(id) {
+    const job = this.#jobs[id % SLOTS];
+    return job?.id === id ? job : undefined;
+  }
+
+  /** Waits until the core starts job `id`; resolves with the job (its `attempt` set). */
+  #admission(id, job) {
+    const { signal } = job.o;
     return new Promise((resolve, reject) => {
-      const waiter = { id, resolve, reject, o, onAbort: null, timer: null };
       if (signal?.aborted && this.#core.cancel(now(), id)) {
         // Aborted between two attempts: the retry never goes out.
+        this.#forget(id);
         reject(new AbortError(signal.reason));
         this.#pump();
         return;
       }
+      job.resolve = resolve;
+      job.reject = reject;
       if (signal) {
-        waiter.onAbort = () => {
-          if (this.#core.cancel(now(), id)) {
-            this.#waiting.delete(id);
-            if (waiter.timer !== null) clearTimeout(waiter.timer);
-            reject(new AbortError(signal.reason));
-            this.#pump(); // the job may have held up the head of the queue
-          }
+        job.onAbort = () => {
+          if (!this.#core.cancel(now(), id)) return;
+          this.#stopWaiting(job);
+          this.#forget(id);
+          reject(new AbortError(signal.reason));
+          this.#pump(); // the job may have held up the head of the queue
         };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        signal.addEventListener('abort', job.onAbort, { once: true });
       }
-      this.#waiting.set(id, waiter);
-      this.#pump();
-      if (this.#ownTimers && this.#waiting.has(id)) this.#keepAwake(waiter);
+      if (this.#ownTimers) this.#keepAwake(id, job);
     });
   }
 
+  #stopWaiting(job) {
+    if (job.onAbort) job.o.signal.removeEventListener('abort', job.onAbort);
+    if (job.timer !== null) clearTimeout(job.timer);
+    job.resolve = job.reject = job.onAbort = job.timer = null;
+  }
+
   /** Workers: a timer in the waiting job's own context, at the next wake-up or sooner. */
-  #keepAwake(waiter) {
+  #keepAwake(id, job) {
     const t = now();
     const wake = this.#core.nextWake();
     const at = wake < 0 ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
-    waiter.timer = setTimeout(() => {
-      waiter.timer = null;
+    job.timer = setTimeout(() => {
+      job.timer = null;
       this.#pump();
-      if (this.#waiting.get(waiter.id) === waiter) this.#keepAwake(waiter);
+      if (job.resolve !== null) this.#keepAwake(id, job);
     }, Math.max(0, at - t));
   }
 
   /**
-   * Runs one attempt and reports how it ended. Returns `{ verdict, value, threw, error }`:
-   * the core's verdict, what the task returned or threw, and the error to reject with when
-   * the retries ran out.
+   * Reports how an attempt ended and returns the core's verdict (codes.js). A value returned
+   * without a Response (an SDK's parsed body) is a success with nothing more to read.
    */
-  async #attempt(id, attempt, task, o) {
-    const ctx = new AttemptContext(attempt);
-    let value;
-    let threw = false;
-    const watch = this.#watch(ctx, o);
-    try {
-      const pending = task(ctx);
-      value = await (watch ? Promise.race([pending, watch.promise]) : pending);
-    } catch (e) {
-      // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
-      value = watch?.error ?? e;
-      threw = true;
-    } finally {
-      watch?.dispose();
+  #finish(id, ctx, value, threw, stopped) {
+    let kind = stopped instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
+    let status = 0;
+    let hint = 0;
+    if (kind === code.CLASSIFY && (threw || this.#classify || responseOf(value))) {
+      const seen = readOutcome(value, threw);
+      status = seen.status;
+      hint = seen.hint;
+      if (this.#classify) {
+        const result = threw ? undefined : value;
+        const verdict = checkClass(this.#classify({ result, error: threw ? value : undefined, status: status || undefined, headers: seen.headers }));
+        if (verdict !== undefined) kind = code.OUTCOME[verdict];
+      }
+      const lines = headerLines(seen.headers);
+      if (lines || seen.retryDelay) this.#core.feedback(Date.now(), lines, seen.retryDelay);
     }
-    const seen = readOutcome(value, threw);
-    // The caller's abort is final; anything else may be classified by the user's `classify`.
-    let kind = watch?.error instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
-    if (kind === code.CLASSIFY && this.#classify) {
-      const result = threw ? undefined : value;
-      const verdict = checkClass(this.#classify({ result, error: threw ? value : undefined, status: seen.status || undefined, headers: seen.headers }));
-      if (verdict !== undefined) kind = code.OUTCOME[verdict];
-    }
-    if (kind === code.CLASSIFY && watch?.error) kind = code.OUTCOME['timed-out'];
-    // A value returned without a status (an SDK's parsed body) is a success.
-    if (kind === code.CLASSIFY && !threw && seen.status === 0) kind = code.OUTCOME.success;
+    if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
+    if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
     const usage = ctx.usage ?? (threw ? null : readUsage(value));
-    const [verdict, a, b] = this.#core.finish(
-      now(),
-      Date.now(),
-      id,
-      kind,
-      seen.status,
-      seen.hint,
-      usage ? usage.inputTokens : -1,
-      usage ? usage.outputTokens : -1,
-      headerLines(seen.headers),
-      seen.retryDelay,
-    );
-    let error;
-    if (verdict === code.EXHAUSTED) {
-      error = new RetryError({
-        attempts: a,
-        budget: b === 1,
-        status: seen.status,
-        headers: seen.headers,
-        cause: threw ? value : undefined,
-        response: threw ? undefined : (responseOf(value) ?? undefined),
-      });
-      this.#emit('dropped', { key: o.key, error });
-    }
+    const verdict = this.#core.finish(now(), id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
     this.#pump();
-    return { verdict, value, threw, error };
+    return verdict;
+  }
+
+  /** The error of a job whose retries ran out; `verdict` encodes the attempts and why. */
+  #exhausted(verdict, value, threw, o) {
+    const seen = readOutcome(value, threw);
+    const error = new RetryError({
+      attempts: Math.floor(verdict / 8),
+      budget: (verdict & 4) !== 0,
+      status: seen.status,
+      headers: seen.headers,
+      cause: threw ? value : undefined,
+      response: threw ? undefined : (responseOf(value) ?? undefined),
+    });
+    this.#emit('dropped', { key: o.key || undefined, error });
+    return error;
   }
 
   /**
@@ -316,7 +389,6 @@ export class Limiter extends EventTarget {
    * that rejects then (to race against the task), or null when neither can happen.
    */
   #watch(ctx, { signal, timeoutMs }) {
-    if (!signal && timeoutMs === Infinity) return null;
     let reject;
     const promise = new Promise((_, r) => (reject = r));
     const watch = { promise, error: undefined, dispose: null };
@@ -344,29 +416,47 @@ export class Limiter extends EventTarget {
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump() {
     const t = now();
-    const out = this.#core.poll(t);
-    let keys = null;
-    const nextKey = () => (keys ??= this.#core.eventKeys()).shift();
-    for (let i = 0; i < out.length; i += 5) {
-      const kind = out[i];
+    const { at, length } = pollOutput(this.#core, t);
+    let events = null;
+    let dropped = null;
+    // Every number is read before anything can call into the core again (the view would move).
+    for (let i = at; i < at + length; i += 5) {
+      const kind = heap[i];
       if (kind >= code.RATE_LIMITED) {
-        const event = decodeEvent(out, i, this.#jobs, nextKey, t);
-        if (event) this.#emit(event[0], event[1]);
+        (events ??= []).push(heap.slice(i, i + 5));
         continue;
       }
-      const id = out[i + 1];
-      const waiter = this.#waiting.get(id);
-      this.#waiting.delete(id);
-      if (waiter.onAbort) waiter.o.signal.removeEventListener('abort', waiter.onAbort);
-      if (waiter.timer !== null) clearTimeout(waiter.timer);
-      if (kind === code.START) waiter.resolve(out[i + 2]);
-      else {
-        const error = rejectionError(kind, out[i + 2], out[i + 3], out[i + 4], waiter.o);
-        this.#emit('dropped', { key: waiter.o.key, error });
-        waiter.reject(error);
+      const id = heap[i + 1];
+      const job = this.#job(id);
+      let decided = heap[i + 2];
+      if (kind !== code.START) {
+        decided = rejectionError(kind, heap[i + 2], heap[i + 3], heap[i + 4], job.o);
+        (dropped ??= []).push({ key: job.o.key || undefined, error: decided });
+      }
+      if (job.resolve === null) {
+        this.#ready.set(id, decided); // its own code will look here before it waits
+        continue;
+      }
+      const { resolve, reject } = job;
+      this.#stopWaiting(job);
+      if (kind === code.START) {
+        job.attempt = decided;
+        resolve(job);
+      } else {
+        this.#forget(id);
+        reject(decided);
       }
     }
     this.#arm(this.#core.nextWake());
+    if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
+    if (events) {
+      let keys = null;
+      const nextKey = () => (keys ??= this.#core.eventKeys()).shift();
+      for (const row of events) {
+        const event = decodeEvent(row, 0, (id) => this.#job(id), nextKey, t);
+        if (event) this.#emit(event[0], event[1]);
+      }
+    }
   }
 
   #emit(type, detail) {

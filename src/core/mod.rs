@@ -9,13 +9,13 @@ mod config;
 mod cost;
 mod feedback;
 mod gate;
-mod ids;
 mod keys;
 mod queue;
 mod retry;
 mod retry_budget;
 mod rng;
 mod scheduler;
+mod slab;
 mod stats;
 mod time;
 

@@ -16,7 +16,7 @@ use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
-use super::ids::IdMap;
+use super::slab::Slab;
 use super::keys::Keys;
 use super::queue::{FairQueue, JobId, KeyId, Priority};
 use super::retry::RetryPolicy;
@@ -113,7 +113,8 @@ pub enum Verdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Queued,
-    Running { epoch: u32, started_at: Millis },
+    /// Running; its [`Attempt`] is in `Scheduler::running`.
+    Running,
     /// Backing off after a failed attempt, until it re-enters the queue.
     Waiting,
 }
@@ -128,7 +129,14 @@ struct Job {
     /// Attempts started so far.
     attempt: u32,
     state: State,
-    /// The budget's ledger just after this attempt took its reservation.
+}
+
+/// What a running attempt needs besides its job: kept apart, for in-flight jobs only.
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    epoch: u32,
+    started_at: Millis,
+    /// The budget's ledger just after the attempt took its reservation.
     ledger: Ledger,
 }
 
@@ -143,14 +151,14 @@ pub struct Scheduler {
     retry: RetryPolicy,
     retry_budget: RetryBudget,
     rng: Rng,
-    jobs: IdMap<Job>,
+    jobs: Slab<Job>,
+    running: std::collections::HashMap<JobId, Attempt>,
     /// Queued jobs by deadline; entries of jobs that started or left are skipped when met.
     deadlines: BinaryHeap<Reverse<(Millis, JobId)>>,
     /// Jobs backing off, by the time they re-enter the queue.
     backoffs: BinaryHeap<Reverse<(Millis, JobId)>>,
     /// Tokens held by running attempts: the most that settling could give back.
     in_flight_cost: Cost,
-    next_id: JobId,
     decisions: Vec<Decision>,
     events: Vec<Event>,
     next_wake: Option<Millis>,
@@ -174,11 +182,11 @@ impl Scheduler {
             retry: config.retry,
             retry_budget: RetryBudget::new(config.retry_budget),
             rng: Rng::new(config.seed),
-            jobs: IdMap::default(),
+            jobs: Slab::default(),
+            running: Default::default(),
             deadlines: BinaryHeap::new(),
             backoffs: BinaryHeap::new(),
             in_flight_cost: Cost::default(),
-            next_id: 1,
             decisions: Vec::new(),
             events: Vec::new(),
             next_wake: None,
@@ -220,13 +228,7 @@ impl Scheduler {
             self.counters.rejected += 1;
             return Err(reason);
         }
-        let id = self.next_id;
-        self.next_id += 1;
         let priority = Priority(spec.priority);
-        self.queue.push(id, priority, key);
-        if let Some(deadline) = deadline {
-            self.deadlines.push(Reverse((deadline, id)));
-        }
         let job = Job {
             cost: spec.cost,
             priority,
@@ -235,9 +237,12 @@ impl Scheduler {
             deadline,
             attempt: 0,
             state: State::Queued,
-            ledger: [0; 4],
         };
-        self.jobs.insert(id, job);
+        let id = self.jobs.insert(job);
+        self.queue.push(id, priority, key);
+        if let Some(deadline) = deadline {
+            self.deadlines.push(Reverse((deadline, id)));
+        }
         Ok(id)
     }
 
@@ -295,8 +300,9 @@ impl Scheduler {
             self.budget.take(&job.cost, now);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
-            job.ledger = self.budget.ledger();
-            job.state = State::Running { epoch: self.concurrency.acquire(), started_at: now };
+            job.state = State::Running;
+            let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
+            self.running.insert(head.job, attempt);
             if job.attempt == 1 {
                 self.retry_budget.deposit(now);
             }
@@ -341,8 +347,8 @@ impl Scheduler {
         let doomed: Vec<(JobId, TooLarge)> = self
             .jobs
             .iter()
-            .filter(|(_, j)| !matches!(j.state, State::Running { .. }))
-            .filter_map(|(&id, j)| self.budget.too_large(&j.cost).map(|t| (id, t)))
+            .filter(|(_, j)| j.state != State::Running)
+            .filter_map(|(id, j)| self.budget.too_large(&j.cost).map(|t| (id, t)))
             .collect();
         for (id, too_large) in doomed {
             self.reject_queued(now, id, Some(Rejection::TooLarge(too_large)));
@@ -355,7 +361,7 @@ impl Scheduler {
         match job.state {
             State::Queued => self.queue.remove(id),
             State::Waiting => self.backing_off -= 1,
-            State::Running { .. } => unreachable!("running jobs are never rejected"),
+            State::Running => unreachable!("running jobs are never rejected"),
         }
         self.keys.release(job.key);
         let reason = reason.unwrap_or_else(|| {
@@ -392,9 +398,9 @@ impl Scheduler {
     pub fn finish(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
         let now = self.clock.observe(now);
         self.budget.refill(now);
-        let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
-        let State::Running { epoch, started_at } = job.state else { return Verdict::Unknown };
-        let (cost, key, attempt, ledger) = (job.cost, job.key, job.attempt, job.ledger);
+        let Some(Attempt { epoch, started_at, ledger }) = self.running.remove(&id) else { return Verdict::Unknown };
+        let job = &self.jobs[&id];
+        let (cost, key, attempt) = (job.cost, job.key, job.attempt);
         let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
 
@@ -518,7 +524,7 @@ impl Scheduler {
         self.clock.observe(now);
         let Some(job) = self.jobs.get(&id) else { return false };
         match job.state {
-            State::Running { .. } => return false,
+            State::Running => return false,
             State::Queued => self.queue.remove(id),
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }

@@ -7,8 +7,8 @@
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    classify, parse_headers, proto_duration, Config, Cost, Decision, Event, Hint, JobSpec, LimitKind, Outcome,
-    OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
+    classify, parse_headers, proto_duration, Config, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
+    Outcome, OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
 };
 
 // Decisions.
@@ -78,12 +78,22 @@ const OUTCOMES: [OutcomeKind; 7] = [
 
 const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
 
+/// The module's memory, so that JS can read [`Core::poll`]'s output in place.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 #[wasm_bindgen]
 pub struct Core {
     scheduler: Scheduler,
     rejected: [f64; 4],
+    /// The last poll's decisions and events, read by JS in place (no allocation per poll).
+    out: Vec<f64>,
     /// Key names of the last poll's events that named a key, in order.
     event_keys: Vec<String>,
+    /// What the next `finish` reports besides its outcome (set by `feedback`).
+    feedback: Feedback,
 }
 
 #[wasm_bindgen]
@@ -120,7 +130,7 @@ impl Core {
             ..Config::default()
         };
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core { scheduler, rejected: [0.0; 4], event_keys: Vec::new() })
+        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), feedback: Feedback::default() })
     }
 
     /// Reseeds the jitter (randomness may only be drawn after construction in some hosts).
@@ -128,10 +138,16 @@ impl Core {
         self.scheduler.reseed(seed as u64);
     }
 
+    /// Queues a job without a key; see `submitKeyed`.
+    pub fn submit(&mut self, now: f64, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
+        self.submit_keyed(now, "", priority, tokens, input, output, max_wait)
+    }
+
     /// Queues a job and returns its id, or 0 when it is rejected (see `rejection`).
     /// `input` and `output` below 0 mean that only the total estimate is known.
     #[allow(clippy::too_many_arguments)]
-    pub fn submit(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
+    #[wasm_bindgen(js_name = submitKeyed)]
+    pub fn submit_keyed(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
         let cost = match (optional(input), optional(output)) {
             (Some(i), Some(o)) => Cost::split(i, o),
             _ => Cost::total(optional(tokens).unwrap_or(0)),
@@ -151,10 +167,12 @@ impl Core {
         self.rejected.to_vec()
     }
 
-    /// Polls and returns the decisions, then the events, five numbers each.
-    pub fn poll(&mut self, now: f64) -> Vec<f64> {
+    /// Polls; the decisions, then the events, five numbers each, are at `outPtr()`.
+    /// Returns how many numbers there are.
+    pub fn poll(&mut self, now: f64) -> usize {
         self.scheduler.poll(millis(now));
-        let mut out = Vec::new();
+        let out = &mut self.out;
+        out.clear();
         for decision in self.scheduler.drain() {
             match decision {
                 Decision::Start { job, attempt } => out.extend([START, job as f64, attempt as f64, 0.0, 0.0]),
@@ -167,9 +185,10 @@ impl Core {
         self.event_keys.clear();
         let events: Vec<Event> = self.scheduler.drain_events().collect();
         for event in events {
+            let (scheduler, event_keys) = (&self.scheduler, &mut self.event_keys);
             let mut key = |k: Option<u32>| match k {
                 Some(k) => {
-                    self.event_keys.push(self.scheduler.key_name(k).to_string());
+                    event_keys.push(scheduler.key_name(k).to_string());
                     1.0
                 }
                 None => 0.0,
@@ -191,7 +210,13 @@ impl Core {
             };
             out.extend(row);
         }
-        out
+        out.len()
+    }
+
+    /// Where the last poll's output starts in the module's memory (valid until the next call).
+    #[wasm_bindgen(js_name = outPtr)]
+    pub fn out_ptr(&self) -> *const f64 {
+        self.out.as_ptr()
     }
 
     /// The key names that the last poll's events refer to, in order.
@@ -206,34 +231,27 @@ impl Core {
         self.scheduler.next_wake().map_or(-1.0, |t| t as f64)
     }
 
-    /// Reports an ended attempt and returns `[verdict, a, b, kind]`: verdict 0 done, 1 failed,
-    /// 2 retry (a = when), 3 exhausted (a = attempts, b = 1 if the retry budget ran out),
-    /// -1 unknown; `kind` the outcome as classified (an index of `OUTCOMES`).
-    ///
-    /// `kind` below 0 asks the core to classify from `status` (0: none), `hint` (an index of
-    /// `HINTS`) and the headers. `headers` holds names and values, each on a line; `wall_now`
-    /// is the wall clock (for dated headers); `retry_delay` a protobuf duration from an error
-    /// body (Gemini), or empty. `input` below 0: the usage is unknown.
-    #[allow(clippy::too_many_arguments)]
-    pub fn finish(
-        &mut self,
-        now: f64,
-        wall_now: f64,
-        job: f64,
-        kind: i32,
-        status: u32,
-        hint: u32,
-        input: f64,
-        output: f64,
-        headers: &str,
-        retry_delay: &str,
-    ) -> Vec<f64> {
+    /// What the response of the attempt about to be reported said: `headers` holds names and
+    /// values, each on a line; `wall_now` is the wall clock (for dated headers); `retry_delay`
+    /// a protobuf duration from an error body (Gemini), or empty.
+    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str) {
         let mut lines = headers.split('\n');
         let pairs = std::iter::from_fn(|| Some((lines.next()?, lines.next()?)));
-        let mut feedback = parse_headers(pairs, millis(wall_now));
-        if feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
-            feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
+        self.feedback = parse_headers(pairs, millis(wall_now));
+        if self.feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
+            self.feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
         }
+    }
+
+    /// Reports an ended attempt, with the `feedback` given just before (if any). Returns the
+    /// verdict: 0 done, 1 failed, 2 retry, -1 unknown; or, when retries ran out,
+    /// `3 + 4 × (the retry budget ran out) + 8 × attempts`.
+    ///
+    /// `kind` is an index of `OUTCOMES`, or below 0 to classify from `status` (0: none),
+    /// `hint` (an index of `HINTS`) and the headers. `input` below 0: the usage is unknown.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish(&mut self, now: f64, job: f64, kind: i32, status: u32, hint: u32, input: f64, output: f64) -> f64 {
+        let feedback = std::mem::take(&mut self.feedback);
         let kind = match usize::try_from(kind).ok().and_then(|k| OUTCOMES.get(k)) {
             Some(&k) => k,
             None => {
@@ -242,15 +260,13 @@ impl Core {
             }
         };
         let usage = optional(input).map(|input| Usage { input, output: optional(output).unwrap_or(0) });
-        let kind_index = OUTCOMES.iter().position(|&k| k == kind).unwrap_or(0) as f64;
-        let verdict = match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }) {
-            Verdict::Done => [0.0, 0.0, 0.0],
-            Verdict::Failed => [1.0, 0.0, 0.0],
-            Verdict::Retry { at } => [2.0, at as f64, 0.0],
-            Verdict::Exhausted { attempts, budget } => [3.0, attempts as f64, budget as u8 as f64],
-            Verdict::Unknown => [-1.0, 0.0, 0.0],
-        };
-        vec![verdict[0], verdict[1], verdict[2], kind_index]
+        match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }) {
+            Verdict::Done => 0.0,
+            Verdict::Failed => 1.0,
+            Verdict::Retry { .. } => 2.0,
+            Verdict::Exhausted { attempts, budget } => 3.0 + 4.0 * budget as u8 as f64 + 8.0 * attempts as f64,
+            Verdict::Unknown => -1.0,
+        }
     }
 
     /// Takes a job that is not running out. Returns whether it was waiting.

@@ -39,7 +39,7 @@ test('a 429 with Retry-After pauses everyone once, then the job is retried and s
   assert.deepEqual(await later[0], { at: 2_000, value: 2_000 });
   assert.equal(first.calls(), 2);
   assert.deepEqual(seen.map(([at, type]) => [at, type]), [[0, 'ratelimited'], [0, 'gateclosed'], [0, 'retry'], [2_000, 'gateopened']]);
-  assert.deepEqual(seen[0][2], { key: '', overloaded: false, retryAfterMs: 2_000 });
+  assert.deepEqual(seen[0][2], { key: undefined, overloaded: false, retryAfterMs: 2_000 });
   assert.equal(seen[1][2].delayMs, 2_000);
   const s = limiter.stats();
   assert.deepEqual([s.rateLimited, s.retried, s.gateClosed, s.completed], [1, 1, 1, 6]);

@@ -1,7 +1,29 @@
-// Node, Deno and Bun: the .wasm is read from disk next to this package and compiled at import.
+// Node, Deno and Bun: the .wasm is read from disk and compiled at import.
 import { readFileSync } from 'node:fs';
 import { initSync } from '../../wasm/sluice.js';
 
-initSync({ module: readFileSync(new URL('../../wasm/sluice_bg.wasm', import.meta.url)) });
+/**
+ * The bytes of sluice_bg.wasm: in the package, next to this module's folder; or, when a bundler
+ * (esbuild, Rollup) has folded this module into a bundle, next to the bundle, where the app
+ * copied it. The name is built at run time so that webpack does not try to resolve the second.
+ */
+function wasmBytes() {
+  const tried = [];
+  const name = 'sluice_bg.wasm';
+  for (const url of [new URL('../../wasm/sluice_bg.wasm', import.meta.url), new URL(`./${name}`, import.meta.url)]) {
+    try {
+      return readFileSync(url);
+    } catch (e) {
+      if (e?.code !== 'ENOENT') throw e;
+      tried.push(url.href);
+    }
+  }
+  throw new Error(
+    `sluice: cannot find ${name} (looked at ${tried.join(' and ')}). ` +
+      `If you bundle for Node, copy node_modules/sluice/wasm/${name} next to the bundle, or keep sluice external.`,
+  );
+}
+
+initSync({ module: wasmBytes() });
 
 export * from '../index.js';

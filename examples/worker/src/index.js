@@ -1,0 +1,73 @@
+// A Cloudflare Worker that forwards OpenAI-style chat completions to an LLM API, through one
+// sluice limiter shared by every request this isolate serves. Calls beyond the limits wait
+// their turn here instead of meeting the provider's 429s; a 429 or 5xx that still happens is
+// retried by sluice, once the provider's Retry-After has passed.
+//
+//   POST /v1/chat/completions   { "model": "...", "messages": [...], "max_tokens": 300 }
+//
+// Configuration (wrangler.jsonc): LLM_API_URL and the limits as vars, the key as a secret:
+//   npx wrangler secret put LLM_API_KEY
+import { Limiter, QueueFullError, QueueTimeoutError, RetryError, estimateOpenAI } from 'sluice';
+
+/**
+ * One limiter per isolate, made on the first request from the vars. Building it reads no clock
+ * and starts no timer, so it could be made at module scope too; `env` is only here.
+ * Each isolate has its own: divide your account's limits by the isolates you expect.
+ */
+let limiter = null;
+
+function limiterFor(env) {
+  limiter ??= new Limiter({
+    maxConcurrent: Number(env.MAX_CONCURRENT),
+    requestsPerMinute: Number(env.REQUESTS_PER_MINUTE),
+    tokensPerMinute: Number(env.TOKENS_PER_MINUTE),
+    maxQueue: 500,
+  });
+  return limiter;
+}
+
+const json = (status, body, headers = {}) => Response.json(body, { status, headers });
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (request.method !== 'POST' || url.pathname !== '/v1/chat/completions') {
+      return json(404, { error: { message: 'POST /v1/chat/completions' } });
+    }
+    let body;
+    let estimate;
+    try {
+      body = await request.json();
+      estimate = estimateOpenAI(body); // { inputTokens, maxOutputTokens }
+    } catch (e) {
+      return json(400, { error: { message: `Bad request: ${e.message}` } });
+    }
+
+    try {
+      // The task runs in this request's own context: its fetch is this request's I/O. It
+      // returns { data, response }: sluice reads the status and the rate-limit headers from
+      // the response (a 429 or 5xx is retried) and the real token usage from the data.
+      const { data, response } = await limiterFor(env).schedule(
+        async ({ signal }) => {
+          const response = await fetch(env.LLM_API_URL, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${env.LLM_API_KEY}` },
+            body: JSON.stringify(body),
+            signal,
+          });
+          return { data: await response.json(), response };
+        },
+        { ...estimate, maxWaitMs: 20_000, timeoutMs: 60_000 },
+      );
+      return json(response.status, data);
+    } catch (e) {
+      if (e instanceof QueueFullError || e instanceof QueueTimeoutError) {
+        return json(503, { error: { message: `Busy: ${e.message}` } }, { 'retry-after': '5' });
+      }
+      if (e instanceof RetryError) {
+        return json(e.status ?? 502, { error: { message: e.message } }, { 'retry-after': '10' });
+      }
+      return json(502, { error: { message: `Upstream call failed: ${e.message}` } });
+    }
+  },
+};

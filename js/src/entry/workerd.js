@@ -1,0 +1,10 @@
+// Cloudflare Workers (workerd): a `.wasm` import is a precompiled WebAssembly.Module there
+// (wrangler's default rule; miniflare's CompiledWasm), since Workers may not compile wasm from
+// bytes. Instantiating it at module scope reads no clock and starts no timer.
+// Bundlers that load the `.wasm` as bytes instead (esbuild --loader:.wasm=binary) work too.
+import module from '../../wasm/sluice_bg.wasm';
+import { initSync } from '../../wasm/sluice.js';
+
+initSync({ module });
+
+export * from '../index.js';

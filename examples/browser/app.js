@@ -1,7 +1,8 @@
 // The page's script: sends a batch of chat completions through one sluice Limiter and shows
 // each call's state. `?auto=1` (with `n`, `concurrent`, `rpm`) starts a batch on load; the
 // outcome is also left in `window.batchResult`, for a test to read.
-import { Limiter, estimateOpenAI } from 'sluice';
+import { Limiter } from 'sluice';
+import { estimateOpenAI } from 'sluice/estimate';
 
 const form = document.getElementById('form');
 const list = document.getElementById('calls');

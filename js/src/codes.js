@@ -33,21 +33,3 @@ export const DONE = 0;
 export const FAILED = 1;
 export const RETRY = 2;
 export const EXHAUSTED = 3;
-
-/** The layout of the Core constructor's settings array; then one number per limit. */
-export const SETTINGS = Object.freeze({
-  maxConcurrent: 0,
-  maxQueue: 1,
-  burst: 2,
-  adaptive: 3,
-  gatePerKey: 4,
-  maxAttempts: 5,
-  baseMs: 6,
-  maxDelayMs: 7,
-  maxRetryAfterMs: 8,
-  budgetTtlMs: 9,
-  budgetMinPerSec: 10,
-  budgetPercent: 11,
-  seed: 12,
-  limits: 13,
-});

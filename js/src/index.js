@@ -1,4 +1,6 @@
 // The public API, the same in every runtime; each entry in ./entry loads the wasm first.
+// Token estimates are a separate entry, `sluice/estimate` (./estimate.js): no wasm, and kept
+// out of the limiter's own bundle.
 export { Limiter } from './limiter.js';
 export {
   SluiceError,
@@ -10,4 +12,3 @@ export {
   EstimateTooLargeError,
 } from './errors.js';
 export { readUsage } from './usage.js';
-export { estimateTokens, estimateOpenAI, estimateAnthropic } from './estimate.js';

@@ -27,15 +27,13 @@ const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers'
 /** The host clock: monotonic milliseconds. Read on every call, never at import. */
 const now = () => Math.floor(performance.now());
 
-/** The core's poll output, read in place in the module's memory (a view renewed when it grows). */
+/** The core's output, read in place in the module's memory (a view renewed when it grows). */
 let memory = null;
 let heap = new Float64Array(0);
-function pollOutput(core, t) {
-  const length = core.poll(t);
-  if (length === 0) return { at: 0, length };
+function output(core) {
   memory ??= wasmMemory();
   if (heap.buffer !== memory.buffer) heap = new Float64Array(memory.buffer);
-  return { at: core.outPtr() / 8, length };
+  return core.outPtr() / 8;
 }
 
 /** The job option behind an estimate that a limit could not hold. */
@@ -129,30 +127,16 @@ export class Limiter extends EventTarget {
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
     super();
-    const o = parseLimiterOptions(options);
-    const none = (n) => (n === Infinity || n === undefined ? -1 : n);
-    const { retry } = o;
-    const settings = [
-      none(o.maxConcurrent),
-      none(o.maxQueue),
-      o.burst,
-      o.adaptiveConcurrency ? 1 : 0,
-      o.gatePerKey ? 1 : 0,
-      retry.maxAttempts,
-      retry.baseMs,
-      retry.maxDelayMs,
-      retry.maxRetryAfterMs,
-      retry.budget.ttlMs,
-      retry.budget.minPerSec,
-      retry.budget.percent,
-      none(o.seed),
-      ...o.limits.map(none),
-    ]; // in the order of code.SETTINGS
+    const { settings, seeded, classify } = parseLimiterOptions(options);
     // No clock is read here: a limiter may be built at a Worker's module scope, where the
     // clock reads 0. The core counts time from its first real reading on.
-    this.#core = new Core(new Float64Array(settings));
-    this.#classify = o.classify;
-    this.#unseeded = o.seed === undefined;
+    try {
+      this.#core = new Core(settings);
+    } catch (e) {
+      throw new RangeError(e.message); // a value the core refused (`retry.maxDelayMs` below `retry.baseMs`)
+    }
+    this.#classify = classify;
+    this.#unseeded = !seeded;
   }
 
   /**
@@ -175,8 +159,9 @@ export class Limiter extends EventTarget {
       ? this.#core.submitKeyed(now(), o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
       : this.#core.submit(now(), o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
     if (id === 0) {
-      const [kind, a, b, c] = this.#core.rejection();
-      const error = rejectionError(kind, a, b, c, o);
+      this.#core.rejection();
+      const at = output(this.#core);
+      const error = rejectionError(heap[at], heap[at + 1], heap[at + 2], heap[at + 3], o);
       this.#emit('dropped', { key: o.key || undefined, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
@@ -416,7 +401,8 @@ export class Limiter extends EventTarget {
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump() {
     const t = now();
-    const { at, length } = pollOutput(this.#core, t);
+    const length = this.#core.poll(t);
+    const at = length === 0 ? 0 : output(this.#core);
     let events = null;
     let dropped = null;
     // Every number is read before anything can call into the core again (the view would move).
@@ -451,7 +437,7 @@ export class Limiter extends EventTarget {
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
       let keys = null;
-      const nextKey = () => (keys ??= this.#core.eventKeys()).shift();
+      const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
       for (const row of events) {
         const event = decodeEvent(row, 0, (id) => this.#job(id), nextKey, t);
         if (event) this.#emit(event[0], event[1]);

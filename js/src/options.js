@@ -11,69 +11,53 @@ export const LIMIT_NAMES = [
   'tokensPerDay',
 ];
 
-const LIMITER_OPTIONS = new Set([
-  'maxConcurrent',
-  'maxQueue',
-  'burst',
-  ...LIMIT_NAMES,
-  'retry',
-  'adaptiveConcurrency',
-  'gate',
-  'seed',
-  'classify',
-]);
+const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify']);
 const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
 const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
 
-export const RETRY_DEFAULTS = Object.freeze({ maxAttempts: 6, baseMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 60_000 });
-export const BUDGET_DEFAULTS = Object.freeze({ ttlMs: 10_000, minPerSec: 10, percent: 20 });
-/** `budget: false`: retries are limited by `maxAttempts` alone. */
-const NO_BUDGET = Object.freeze({ ttlMs: 10_000, minPerSec: 2 ** 31, percent: 0 });
-
-function parseRetry(input) {
-  if (input === false) return { ...RETRY_DEFAULTS, maxAttempts: 1, budget: BUDGET_DEFAULTS };
-  const o = check.options('retry', input, RETRY_OPTIONS);
-  const pick = (name, opts) => (o[name] === undefined ? RETRY_DEFAULTS[name] : check.integer(`retry.${name}`, o[name], opts));
-  const retry = {
-    maxAttempts: pick('maxAttempts'),
-    baseMs: pick('baseMs'),
-    maxDelayMs: pick('maxDelayMs'),
-    maxRetryAfterMs: pick('maxRetryAfterMs', { min: 0 }),
-    budget: BUDGET_DEFAULTS,
-  };
-  if (retry.maxDelayMs < retry.baseMs) {
-    throw new RangeError(`Expected \`retry.maxDelayMs\` to be at least \`retry.baseMs\` (${retry.baseMs}), got ${retry.maxDelayMs}`);
-  }
-  if (o.budget === false) retry.budget = NO_BUDGET;
-  else if (o.budget !== undefined) {
-    const b = check.options('retry.budget', o.budget, BUDGET_OPTIONS);
-    const pickBudget = (name, opts) => (b[name] === undefined ? BUDGET_DEFAULTS[name] : check.integer(`retry.budget.${name}`, b[name], opts));
-    retry.budget = { ttlMs: pickBudget('ttlMs'), minPerSec: pickBudget('minPerSec', { min: 0 }), percent: pickBudget('percent', { min: 0 }) };
-  }
-  return retry;
+/** A whole number, -1 when not given (the core then applies its default) or Infinity. */
+function count(name, value, opts) {
+  if (value === undefined) return -1;
+  const n = check.integer(name, value, opts);
+  return n === Infinity ? -1 : n;
 }
 
 /**
- * Defaults: no concurrency cap (adaptive below it), no queue cap, the whole of each limit may
- * go out at once, 6 attempts per job under a retry budget, one gate for the whole limiter.
+ * Checks the limiter's options and returns the core's settings, in the order of its
+ * constructor (src/wasm/mod.rs; -1 where the core's default applies), with the JS-only ones.
+ * The defaults (the README lists them) live in the core: no cap on concurrency (adaptive
+ * below it) or on the queue, the whole of each limit at once, 6 attempts per job under a retry
+ * budget, one gate for the whole limiter.
  */
 export function parseLimiterOptions(input) {
   const o = check.options('options', input, LIMITER_OPTIONS);
-  const given = (name) => o[name] !== undefined;
-  if (given('gate') && o.gate !== 'limiter' && o.gate !== 'key') {
+  if (o.gate !== undefined && o.gate !== 'limiter' && o.gate !== 'key') {
     throw new (typeof o.gate === 'string' ? RangeError : TypeError)(`Expected \`gate\` to be "limiter" or "key", got ${check.describe(o.gate)}`);
   }
+  const retry = o.retry === false ? { maxAttempts: 1 } : check.options('retry', o.retry, RETRY_OPTIONS);
+  // `budget: false`: retries are limited by `maxAttempts` alone.
+  const budget = retry.budget === false ? { minPerSec: 2 ** 31, percent: 0 } : check.options('retry.budget', retry.budget, BUDGET_OPTIONS);
+  const settings = [
+    count('maxConcurrent', o.maxConcurrent, { infinite: true }),
+    count('maxQueue', o.maxQueue, { min: 0, infinite: true }),
+    o.burst === undefined ? 1 : check.number('burst', o.burst, { min: 0, minOpen: true, max: 1 }),
+    o.adaptiveConcurrency === undefined || check.boolean('adaptiveConcurrency', o.adaptiveConcurrency) ? 1 : 0,
+    o.gate === 'key' ? 1 : 0,
+    count('retry.maxAttempts', retry.maxAttempts),
+    count('retry.baseMs', retry.baseMs),
+    count('retry.maxDelayMs', retry.maxDelayMs),
+    count('retry.maxRetryAfterMs', retry.maxRetryAfterMs, { min: 0 }),
+    count('retry.budget.ttlMs', budget.ttlMs),
+    count('retry.budget.minPerSec', budget.minPerSec, { min: 0 }),
+    count('retry.budget.percent', budget.percent, { min: 0 }),
+    count('seed', o.seed, { min: 0 }),
+    ...LIMIT_NAMES.map((name) => count(name, o[name])),
+  ];
   return {
-    maxConcurrent: given('maxConcurrent') ? check.integer('maxConcurrent', o.maxConcurrent, { infinite: true }) : Infinity,
-    maxQueue: given('maxQueue') ? check.integer('maxQueue', o.maxQueue, { min: 0, infinite: true }) : Infinity,
-    burst: given('burst') ? check.number('burst', o.burst, { min: 0, minOpen: true, max: 1 }) : 1,
-    limits: LIMIT_NAMES.map((name) => (given(name) ? check.integer(name, o[name]) : undefined)),
-    retry: given('retry') ? parseRetry(o.retry) : { ...RETRY_DEFAULTS, budget: BUDGET_DEFAULTS },
-    adaptiveConcurrency: given('adaptiveConcurrency') ? check.boolean('adaptiveConcurrency', o.adaptiveConcurrency) : true,
-    gatePerKey: o.gate === 'key',
-    seed: given('seed') ? check.integer('seed', o.seed, { min: 0 }) : undefined,
-    classify: given('classify') ? check.func('classify', o.classify) : undefined,
+    settings: new Float64Array(settings),
+    seeded: o.seed !== undefined,
+    classify: o.classify === undefined ? undefined : check.func('classify', o.classify),
   };
 }
 

@@ -162,9 +162,10 @@ impl Core {
         }
     }
 
-    /// Why the last `submit` returned 0: `[kind, a, b, c]`.
-    pub fn rejection(&self) -> Vec<f64> {
-        self.rejected.to_vec()
+    /// Why the last `submit` returned 0: puts `[kind, a, b, c]` at `outPtr()`.
+    pub fn rejection(&mut self) {
+        self.out.clear();
+        self.out.extend(self.rejected);
     }
 
     /// Polls; the decisions, then the events, five numbers each, are at `outPtr()`.
@@ -219,10 +220,10 @@ impl Core {
         self.out.as_ptr()
     }
 
-    /// The key names that the last poll's events refer to, in order.
+    /// The key names that the last poll's events refer to, in order, one a line.
     #[wasm_bindgen(js_name = eventKeys)]
-    pub fn event_keys(&self) -> Vec<String> {
-        self.event_keys.clone()
+    pub fn event_keys(&self) -> String {
+        self.event_keys.join("\n")
     }
 
     /// The time of the next wake-up, or -1 for none.

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { Limiter, RetryError, estimateOpenAI, estimateAnthropic } from 'sluice';
+import { Limiter, RetryError } from 'sluice';
+import { estimateOpenAI, estimateAnthropic } from 'sluice/estimate';
 import { startMockProvider } from '../../mock/provider.js';
 import { useFakeClock } from './support/clock.js';
 

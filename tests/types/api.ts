@@ -10,9 +10,6 @@ import {
   RetryError,
   SluiceError,
   TimeoutError,
-  estimateAnthropic,
-  estimateOpenAI,
-  estimateTokens,
   readUsage,
   type AttemptContext,
   type BudgetStats,
@@ -24,10 +21,10 @@ import {
   type OutcomeClass,
   type ScheduleOptions,
   type Task,
-  type TokenEstimate,
   type Usage,
 } from 'sluice';
 import * as fromInit from 'sluice/init';
+import { estimateAnthropic, estimateOpenAI, estimateTokens, type TokenEstimate } from 'sluice/estimate';
 
 /** Fails to compile unless X and Y are the same type. */
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;

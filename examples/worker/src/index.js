@@ -7,7 +7,8 @@
 //
 // Configuration (wrangler.jsonc): LLM_API_URL and the limits as vars, the key as a secret:
 //   npx wrangler secret put LLM_API_KEY
-import { Limiter, QueueFullError, QueueTimeoutError, RetryError, estimateOpenAI } from 'sluice';
+import { Limiter, QueueFullError, QueueTimeoutError, RetryError } from 'sluice';
+import { estimateOpenAI } from 'sluice/estimate';
 
 /**
  * One limiter per isolate, made on the first request from the vars. Building it reads no clock

@@ -15,3 +15,6 @@ node --test tests/js/
 
 printf '\033[1m== runtimes\033[0m\n'
 bash scripts/runtimes.sh
+
+printf '\033[1m== size\033[0m\n'
+bash scripts/size.sh --check

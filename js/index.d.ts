@@ -83,6 +83,12 @@ export interface LimiterOptions extends RateLimits {
   seed?: number;
   /** Overrides how an attempt's outcome is read; `undefined` keeps the built-in reading. */
   classify?: (outcome: ClassifyInput) => OutcomeClass | undefined;
+  /**
+   * How long an attempt may run without ending before it is presumed lost and gives its slot
+   * back (its caller's context was cancelled, as in a Worker whose client went away). Default
+   * 15 minutes; `Infinity` for never.
+   */
+  attemptLeaseMs?: number;
 }
 
 /** Options every job takes, whatever its estimate. */
@@ -194,6 +200,8 @@ export interface LimiterStats {
   cancelled: number;
   /** Attempts that ran past `timeoutMs`. */
   timedOut: number;
+  /** Attempts that never ended within `attemptLeaseMs`: presumed lost, their slot given back. */
+  lost: number;
   /** Attempts scheduled again after a retryable failure. */
   retried: number;
   /** Attempts that met a 429, 529 or 503. */

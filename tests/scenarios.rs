@@ -266,3 +266,22 @@ fn every_counter_adds_up() {
     assert_eq!((c_.rejected, c_.expired, c_.cancelled), (1, 1, 1));
     let _ = (a, b, c);
 }
+
+#[test]
+fn an_attempt_never_reported_gives_its_slot_back_when_its_lease_ends() {
+    // A host context cancelled mid-call (a Worker's request whose client went away) never reports.
+    let config = Config { max_concurrent: Some(1), attempt_lease_ms: Some(60_000), ..exact() };
+    let mut sim = Sim::new(Scheduler::new(config, 0).unwrap());
+    let lost = sim.submit(spec(0), Plan::ok(10_000_000)).unwrap();
+    let next = sim.submit(spec(0), Plan::ok(10)).unwrap();
+    sim.run_until(59_999);
+    assert_eq!(sim.starts().len(), 1);
+    sim.run_until(60_000);
+    assert!(sim.starts().contains(&(60_000, next)));
+    let stats = sim.scheduler.stats();
+    assert_eq!((stats.counters.lost, stats.counters.failed), (1, 1));
+    sim.run_to_idle();
+    // Its end, should it come after all, is not counted twice.
+    assert!(sim.events.contains(&Event::Finish { at: 10_000_000, job: lost, verdict: sluice::Verdict::Unknown }));
+    assert_eq!(sim.scheduler.stats().counters.failed, 1);
+}

@@ -29,7 +29,14 @@ pub struct Config {
     /// How long a request takes to reach the provider (see [`TRANSIT_MS`]); 0 for an exact
     /// token bucket with no trip.
     pub transit_ms: u64,
+    /// How long an attempt may run without its end being reported before it is presumed lost
+    /// (its host context was cancelled, as workerd does to a request whose client went away)
+    /// and gives its slot back; `None` for never.
+    pub attempt_lease_ms: Option<u64>,
 }
+
+/// The default lease of a running attempt: longer than any LLM call should take.
+pub const ATTEMPT_LEASE_MS: u64 = 15 * 60_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -44,6 +51,7 @@ impl Default for Config {
             retry_budget: RetryBudgetConfig::default(),
             seed: 0,
             transit_ms: TRANSIT_MS,
+            attempt_lease_ms: Some(ATTEMPT_LEASE_MS),
         }
     }
 }
@@ -83,6 +91,7 @@ impl Config {
         if let Some(e) = positive("retry.maxAttempts", self.retry.max_attempts as u64)
             .or_else(|| positive("retry.baseMs", self.retry.base_ms))
             .or_else(|| positive("retry.budget.ttlMs", self.retry_budget.ttl_ms))
+            .or_else(|| positive("attemptLeaseMs", self.attempt_lease_ms.unwrap_or(1)))
         {
             return Err(e);
         }

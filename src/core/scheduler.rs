@@ -157,6 +157,8 @@ pub struct Scheduler {
     deadlines: BinaryHeap<Reverse<(Millis, JobId)>>,
     /// Jobs backing off, by the time they re-enter the queue.
     backoffs: BinaryHeap<Reverse<(Millis, JobId)>>,
+    /// Running attempts by the end of their lease.
+    leases: BinaryHeap<Reverse<(Millis, JobId)>>,
     /// Tokens held by running attempts: the most that settling could give back.
     in_flight_cost: Cost,
     decisions: Vec<Decision>,
@@ -186,6 +188,7 @@ impl Scheduler {
             running: Default::default(),
             deadlines: BinaryHeap::new(),
             backoffs: BinaryHeap::new(),
+            leases: BinaryHeap::new(),
             in_flight_cost: Cost::default(),
             decisions: Vec::new(),
             events: Vec::new(),
@@ -263,10 +266,35 @@ impl Scheduler {
         let (events, keys) = (&mut self.events, &mut self.keys);
         self.gates.tick(now, |key| events.push(Event::GateOpened { key }), |key| keys.release(key));
         self.requeue_backoffs(now);
+        self.end_lost_attempts(now);
         self.expire(now, false);
         self.admit(now);
         self.expire(now, true);
         self.next_wake = self.compute_next_wake(now);
+    }
+
+    /// Attempts whose lease ran out give their slot back: their host will never report them.
+    /// The reservation stands (the provider may have charged it), the job ends as failed.
+    fn end_lost_attempts(&mut self, now: Millis) {
+        let Some(lease) = self.config.attempt_lease_ms else { return };
+        while let Some(&Reverse((until, id))) = self.leases.peek() {
+            if until > now {
+                break;
+            }
+            self.leases.pop();
+            let lost = self.running.get(&id).is_some_and(|a| a.started_at.saturating_add(lease) == until);
+            if !lost {
+                continue; // it ended, or this is an earlier attempt's lease
+            }
+            let attempt = self.running.remove(&id).expect("running");
+            let job = self.jobs.remove(&id).expect("a running job exists");
+            self.in_flight_cost.sub(&job.cost);
+            self.concurrency.release(attempt.epoch, Signal::Neutral);
+            self.gates.ended(job.key, id, false);
+            self.keys.release(job.key);
+            self.counters.lost += 1;
+            self.counters.failed += 1;
+        }
     }
 
     /// Jobs whose backoff is over re-enter the queue, ahead of new work of their priority.
@@ -303,6 +331,9 @@ impl Scheduler {
             job.state = State::Running;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
             self.running.insert(head.job, attempt);
+            if let Some(lease) = self.config.attempt_lease_ms {
+                self.leases.push(Reverse((now.saturating_add(lease), head.job)));
+            }
             if job.attempt == 1 {
                 self.retry_budget.deposit(now);
             }
@@ -379,6 +410,9 @@ impl Scheduler {
         let jobs = &self.jobs;
         prune(&mut self.deadlines, |id| jobs.get(&id).is_some_and(Job::awaits_first_start));
         prune(&mut self.backoffs, |id| jobs.get(&id).is_some_and(|j| j.state == State::Waiting));
+        let running = &self.running;
+        prune(&mut self.leases, |id| running.contains_key(&id));
+        let lease = self.leases.peek().map(|Reverse((t, _))| *t);
         let deadline = self.deadlines.peek().map(|Reverse((d, _))| *d);
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = if self.concurrency.has_room() && self.gates.global().admits() != Admits::None {
@@ -390,7 +424,7 @@ impl Scheduler {
         } else {
             None
         };
-        [deadline, backoff, refill, self.gates.wake()].into_iter().flatten().min()
+        [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
     }
 
     /// Reports how an attempt ended. Frees its slot, settles its reservation, learns from the

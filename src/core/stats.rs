@@ -21,6 +21,8 @@ pub struct Counters {
     pub cancelled: u64,
     /// Attempts that ran past their `timeoutMs`.
     pub timed_out: u64,
+    /// Attempts whose end never came within their lease: presumed lost, their slot given back.
+    pub lost: u64,
     /// Attempts scheduled again after a retryable failure.
     pub retried: u64,
     /// Jobs that failed because attempts or the retry budget ran out.

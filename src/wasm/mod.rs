@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    classify, parse_headers, proto_duration, Config, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
+    classify, parse_headers, proto_duration, Config, ATTEMPT_LEASE_MS, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
     Outcome, OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
 };
 
@@ -40,8 +40,10 @@ mod setting {
     pub const BUDGET_MIN_PER_SEC: usize = 10;
     pub const BUDGET_PERCENT: usize = 11;
     pub const SEED: usize = 12;
+    /// Infinity for no lease.
+    pub const ATTEMPT_LEASE_MS: usize = 13;
     /// Then one number per `LimitKind`, in order.
-    pub const LIMITS: usize = 13;
+    pub const LIMITS: usize = 14;
 }
 
 /// Encodes a rejection as `[kind, a, b, c]`.
@@ -127,6 +129,10 @@ impl Core {
                 percent: optional(get(setting::BUDGET_PERCENT)).map_or(default_budget.percent, |n| n as u32),
             },
             seed: optional(get(setting::SEED)).unwrap_or(0),
+            attempt_lease_ms: match get(setting::ATTEMPT_LEASE_MS) {
+                f64::INFINITY => None,
+                lease => optional(lease).or(Some(ATTEMPT_LEASE_MS)),
+            },
             ..Config::default()
         };
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
@@ -299,7 +305,7 @@ impl Core {
         format!(
             concat!(
                 r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
-                r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"#,
+                r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"lost":{},"#,
                 r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
             ),
             s.in_flight,
@@ -315,6 +321,7 @@ impl Core {
             c.rejected,
             c.expired,
             c.cancelled,
+            c.lost,
             c.timed_out,
             c.retried,
             c.retries_exhausted,

@@ -335,3 +335,13 @@ test('10 000 jobs through one limiter, each ends exactly once', async (t) => {
   // The pace is the RPM's: 10 000 requests at 100/s after a burst of 6 000.
   assert.ok(clock.now >= 38_000, `finished at ${clock.now}`);
 });
+
+test('an attempt that never ends gives its slot back when its lease runs out', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ maxConcurrent: 1, attemptLeaseMs: 60_000 });
+  limiter.schedule(() => new Promise(() => {})); // its caller's context is gone: it never settles
+  const [next] = settleTimes(clock, [limiter.schedule(() => 'next')]);
+  await clock.tickAsync(60_000);
+  assert.deepEqual(await next, { at: 60_000, value: 'next' });
+  assert.equal(limiter.stats().lost, 1);
+});

@@ -36,6 +36,7 @@ const limiterCases = [
   [{ gate: true }, TypeError, 'Expected `gate` to be "limiter" or "key", got true'],
   [{ seed: -1 }, RangeError, 'Expected `seed` to be an integer ≥ 0, got -1'],
   [{ classify: 'retry' }, TypeError, 'Expected `classify` to be a function, got "retry" (a string)'],
+  [{ attemptLeaseMs: 0 }, RangeError, 'Expected `attemptLeaseMs` to be a positive integer or Infinity, got 0'],
   [{ maxConcurent: 5 }, TypeError, /^Unknown option `maxConcurent` in `options`; known options: maxConcurrent, /],
   [5, TypeError, 'Expected `options` to be an object, got 5'],
   [null, TypeError, 'Expected `options` to be an object, got null'],

@@ -41,7 +41,7 @@ export function parseLimiterOptions(input) {
   const settings = [
     count('maxConcurrent', o.maxConcurrent, { infinite: true }),
     count('maxQueue', o.maxQueue, { min: 0, infinite: true }),
-    o.burst === undefined ? 1 : check.number('burst', o.burst, { min: 0, minOpen: true, max: 1 }),
+    o.burst === undefined ? 1 : check.number('burst', o.burst, 'a number in (0, 1]', (n) => n > 0 && n <= 1),
     o.adaptiveConcurrency === undefined || check.boolean('adaptiveConcurrency', o.adaptiveConcurrency) ? 1 : 0,
     o.gate === 'key' ? 1 : 0,
     count('retry.maxAttempts', retry.maxAttempts),
@@ -65,9 +65,8 @@ export function parseLimiterOptions(input) {
 /** Checks what a `classify` option returned. */
 export function checkClass(value) {
   if (value === undefined || CLASSES.has(value)) return value;
-  throw new TypeError(
-    `Expected \`classify\` to return "success", "rate-limited", "overloaded", "retryable", "fatal" or undefined, got ${check.describe(value)}`,
-  );
+  const names = [...CLASSES].map((c) => `"${c}"`).join(', ');
+  throw new TypeError(`Expected \`classify\` to return ${names} or undefined, got ${check.describe(value)}`);
 }
 
 const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs']);
@@ -96,10 +95,10 @@ export function parseJobOptions(input) {
     tokens: count('tokens'),
     inputTokens: split ? count('inputTokens') : -1,
     maxOutputTokens: split ? count('maxOutputTokens') : -1,
-    priority: o.priority === undefined ? 0 : check.number('priority', o.priority),
+    priority: o.priority === undefined ? 0 : check.number('priority', o.priority, 'a finite number'),
     key: o.key === undefined ? '' : check.string('key', o.key),
     signal: o.signal === undefined ? undefined : check.signal('signal', o.signal),
-    maxWaitMs: o.maxWaitMs === undefined ? Infinity : Math.ceil(check.number('maxWaitMs', o.maxWaitMs, { min: 0, infinite: true })),
-    timeoutMs: o.timeoutMs === undefined ? Infinity : check.number('timeoutMs', o.timeoutMs, { min: 0, minOpen: true, infinite: true }),
+    maxWaitMs: o.maxWaitMs === undefined ? Infinity : Math.ceil(check.number('maxWaitMs', o.maxWaitMs, 'a non-negative finite number or Infinity', (n) => n >= 0, true)),
+    timeoutMs: o.timeoutMs === undefined ? Infinity : check.number('timeoutMs', o.timeoutMs, 'a positive finite number or Infinity', (n) => n > 0, true),
   };
 }

@@ -39,17 +39,10 @@ export function integer(name, value, { min = 1, infinite = false } = {}) {
   return value;
 }
 
-/** A finite number in [min, max]; `minOpen` excludes min. Infinity allowed when `infinite`. */
-export function number(name, value, { min = -Infinity, max = Infinity, minOpen = false, infinite = false } = {}) {
-  if (typeof value === 'number' && infinite && value === Infinity) return value;
-  const ok = typeof value === 'number' && Number.isFinite(value) && (minOpen ? value > min : value >= min) && value <= max;
-  if (!ok) {
-    let range = 'a finite number';
-    if (min === 0 && max === Infinity) range = minOpen ? 'a positive finite number' : 'a non-negative finite number';
-    else if (min !== -Infinity || max !== Infinity) range = `a number in ${minOpen ? '(' : '['}${min}, ${max}]`;
-    throw fail(name, infinite ? `${range} or Infinity` : range, value, numberError(value));
-  }
-  return value;
+/** A number for which `ok` holds, finite unless `infinite` (Infinity allowed); `expected` says what it must be. */
+export function number(name, value, expected, ok = () => true, infinite = false) {
+  if (typeof value === 'number' && (Number.isFinite(value) || (infinite && value === Infinity)) && ok(value)) return value;
+  throw fail(name, expected, value, numberError(value));
 }
 
 export function string(name, value) {

@@ -1,0 +1,29 @@
+// sluice: the limits when known (else only the concurrency guess, and the limits are learned
+// from the x-ratelimit-* headers), each job's estimate (input + max_tokens, split), its
+// priority and tenant key. The SDK's retries off (sluice owns them); the task returns the
+// SDK's `.withResponse()` so that sluice reads the headers of successes too.
+
+import { Limiter } from '../../lib/sluice.js';
+
+export const name = 'sluice';
+export const label = 'sluice';
+
+export function create(ctx) {
+  const client = ctx.client({ maxRetries: 0 });
+  const options = ctx.known
+    ? { requestsPerMinute: ctx.sc.limits.rpm, tokensPerMinute: ctx.sc.limits.tpm, seed: ctx.seed }
+    : { maxConcurrent: ctx.guess, seed: ctx.seed };
+  const limiter = new Limiter(options);
+  return {
+    config: options,
+    limiter,
+    submit: (job, index) =>
+      limiter.schedule(({ signal }) => client.chat.completions.create(ctx.body(job, index), { signal }).withResponse(), {
+        inputTokens: job.input,
+        maxOutputTokens: job.maxTokens,
+        priority: job.priority,
+        key: job.tenant || undefined,
+      }),
+    close() {},
+  };
+}

@@ -6,10 +6,10 @@ mod sim;
 use sim::{spec, Event, Plan, Sim};
 use sluice::{Config, Cost, JobSpec, LimitKind, Rejection, Scheduler, TooLarge, FULL_BURST};
 
-/// The defaults, but for the trip to the provider: these scenarios check the buckets' exact
-/// arithmetic (the trip has a scenario of its own).
+/// The defaults, but for the trip to the provider and the slow start of a limiter without a
+/// cap: these scenarios check the buckets' exact arithmetic (those two have scenarios of their own).
 fn exact() -> Config {
-    Config { transit_ms: 0, ..Config::default() }
+    Config { transit_ms: 0, adaptive_concurrency: false, ..Config::default() }
 }
 
 fn limiter(max_concurrent: Option<u32>, limits: &[(LimitKind, u64)]) -> Sim {
@@ -45,7 +45,7 @@ fn requests_per_minute_burst_then_pace() {
 #[test]
 fn by_default_the_trip_to_the_provider_is_not_counted_as_refill() {
     // The provider's full bucket gains nothing while the first requests travel (250 ms).
-    let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60)], ..Config::default() };
+    let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60)], max_concurrent: Some(100), ..Config::default() };
     let mut sim = Sim::new(Scheduler::new(config, 0).unwrap());
     for _ in 0..62 {
         sim.submit(spec(0), Plan::ok(10)).unwrap();
@@ -53,6 +53,18 @@ fn by_default_the_trip_to_the_provider_is_not_counted_as_refill() {
     sim.run_to_idle();
     let times: Vec<u64> = sim.starts().iter().map(|s| s.0).collect();
     assert_eq!(&times[59..], &[0, 1_250, 2_250]);
+}
+
+#[test]
+fn without_a_cap_concurrency_starts_small_and_doubles_each_round_trip() {
+    // Told nothing, a limiter must not send its whole queue before the first answer.
+    let mut sim = Sim::new(Scheduler::new(Config::default(), 0).unwrap());
+    for _ in 0..1_000 {
+        sim.submit(spec(0), Plan::ok(1_000)).unwrap();
+    }
+    sim.run_until(3_500);
+    let per_round: Vec<usize> = (0..4).map(|r| sim.starts().iter().filter(|s| s.0 / 1_000 == r).count()).collect();
+    assert_eq!(per_round, vec![10, 20, 40, 80]);
 }
 
 #[test]
@@ -227,8 +239,8 @@ fn a_flooding_key_does_not_starve_another() {
     let small: Vec<_> = (0..3).map(|_| sim.submit(JobSpec { key: "small", ..spec(0) }, Plan::ok(100)).unwrap()).collect();
     sim.run_to_idle();
     let order: Vec<_> = sim.starts().iter().map(|s| s.1).collect();
-    // The first flood job was running already; then the keys alternate.
-    assert_eq!(&order[..7], &[flood[0], flood[1], small[0], flood[2], small[1], flood[3], small[2]]);
+    // The first flood job was running already; then the keys alternate, the newcomer first.
+    assert_eq!(&order[..7], &[flood[0], small[0], flood[1], small[1], flood[2], small[2], flood[3]]);
     assert_eq!(sim.scheduler.stats().keys, 0, "keys are forgotten once their jobs end");
 }
 

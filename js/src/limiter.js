@@ -27,13 +27,15 @@ const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers'
 /** The host clock: monotonic milliseconds. Read on every call, never at import. */
 const now = () => Math.floor(performance.now());
 
-/** The core's output, read in place in the module's memory (a view renewed when it grows). */
-let memory = null;
+/**
+ * The core's output, read in place in the module's memory. When the memory grows, its old
+ * buffer is detached and the view reads as empty: then it is made anew.
+ */
 let heap = new Float64Array(0);
-function output(core) {
-  memory ??= wasmMemory();
-  if (heap.buffer !== memory.buffer) heap = new Float64Array(memory.buffer);
-  return core.outPtr() / 8;
+/** The index in `heap` of the core's output at byte address `pointer`. */
+function at(pointer) {
+  if (heap.length === 0) heap = new Float64Array(wasmMemory().buffer);
+  return pointer / 8;
 }
 
 /** The job option behind an estimate that a limit could not hold. */
@@ -155,25 +157,27 @@ export class Limiter extends EventTarget {
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
     }
     const maxWait = o.maxWaitMs === Infinity ? -1 : o.maxWaitMs;
-    const id = o.key
-      ? this.#core.submitKeyed(now(), o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
-      : this.#core.submit(now(), o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
-    if (id === 0) {
+    const t = now();
+    const submitted = o.key
+      ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
+      : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
+    if (submitted === 0) {
       this.#core.rejection();
-      const at = output(this.#core);
-      const error = rejectionError(heap[at], heap[at + 1], heap[at + 2], heap[at + 3], o);
+      const i = at(this.#core.outPtr());
+      const error = rejectionError(heap[i], heap[i + 1], heap[i + 2], heap[i + 3], o);
       this.#emit('dropped', { key: o.key || undefined, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
       return Promise.reject(error);
     }
+    const id = Math.abs(submitted); // negative: every slot is taken, no poll can start it now
     const job = new Job(id, task, o);
     this.#jobs[id % SLOTS] = job;
     this.#active += 1;
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
-    const admitted = this.#admit(job);
+    const admitted = submitted > 0 ? this.#admit(job, t) : this.#admission(id, job);
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
@@ -219,9 +223,9 @@ export class Limiter extends EventTarget {
    * `job` itself if it starts now (with `job.attempt` set); else a promise that resolves with
    * it when it does, or rejects if it never will.
    */
-  #admit(job) {
+  #admit(job, t) {
     const { id } = job;
-    this.#pump();
+    this.#pump(t);
     const decided = this.#ready.get(id);
     if (decided === undefined) return this.#admission(id, job);
     this.#ready.delete(id);
@@ -258,7 +262,7 @@ export class Limiter extends EventTarget {
           if (threw) throw value;
           return value;
         }
-        const next = this.#admit(job);
+        const next = this.#admit(job, now());
         if (next !== job) await next;
       }
     } finally {
@@ -270,7 +274,7 @@ export class Limiter extends EventTarget {
   #forget(id) {
     if (this.#job(id) === undefined) return;
     this.#jobs[id % SLOTS] = undefined;
-    this.#ready.delete(id);
+    if (this.#ready.size !== 0) this.#ready.delete(id);
     this.#active -= 1;
     if (this.#active === 0) this.#resolveIdle();
   }
@@ -349,8 +353,10 @@ export class Limiter extends EventTarget {
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
     const usage = ctx.usage ?? (threw ? null : readUsage(value));
-    const verdict = this.#core.finish(now(), id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
-    this.#pump();
+    const t = now();
+    const i = at(this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1));
+    const verdict = heap[i + 2];
+    this.#carryOut(i, t); // finish polled too
     return verdict;
   }
 
@@ -399,14 +405,21 @@ export class Limiter extends EventTarget {
   }
 
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
-  #pump() {
-    const t = now();
-    const length = this.#core.poll(t);
-    const at = length === 0 ? 0 : output(this.#core);
+  #pump(t = now()) {
+    this.#carryOut(at(this.#core.poll(t)), t);
+  }
+
+  /**
+   * Carries out a poll's output at `heap[i]`: `[rows, next wake, verdict]`, then rows of five
+   * numbers, the decisions, then the events.
+   */
+  #carryOut(i, t) {
+    const end = i + 3 + heap[i] * 5;
+    const wake = heap[i + 1];
     let events = null;
     let dropped = null;
     // Every number is read before anything can call into the core again (the view would move).
-    for (let i = at; i < at + length; i += 5) {
+    for (i += 3; i < end; i += 5) {
       const kind = heap[i];
       if (kind >= code.RATE_LIMITED) {
         (events ??= []).push(heap.slice(i, i + 5));
@@ -433,7 +446,7 @@ export class Limiter extends EventTarget {
         reject(decided);
       }
     }
-    this.#arm(this.#core.nextWake());
+    this.#arm(wake);
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
       let keys = null;

@@ -93,8 +93,9 @@ pub struct LimitState {
     pub learned: bool,
 }
 
-/// Net amounts charged so far, per [`Resource`]: what a response's `remaining` may not have seen.
-pub type Ledger = [i128; 4];
+/// Amounts charged so far (reservations and debts, never refunds), per [`Resource`]: what a
+/// response's `remaining` may not have seen.
+pub type Ledger = [i64; 4];
 
 /// How long a request is assumed to take to reach the provider, by default: its refill is lost
 /// while the provider's bucket is full, and a response's `remaining` is credited refill only
@@ -129,9 +130,12 @@ impl Budget {
         self.ledger
     }
 
-    fn record(&mut self, cost: &Cost, sign: i128) {
+    /// Counts what was charged: reservations and debts, never refunds (a provider may keep
+    /// the unused part of a reservation, as OpenAI may with `max_tokens`).
+    fn record(&mut self, charged: impl Fn(Resource) -> u64) {
         for r in [Resource::Requests, Resource::Tokens, Resource::InputTokens, Resource::OutputTokens] {
-            self.ledger[r as usize] += sign * cost.amount(r) as i128;
+            // Wrapping: only differences are ever read, and they stay exact.
+            self.ledger[r as usize] = self.ledger[r as usize].wrapping_add(charged(r) as i64);
         }
     }
 
@@ -183,7 +187,7 @@ impl Budget {
 
     /// Takes `cost` at `now` (after [`refill`](Self::refill)`(now)`).
     pub fn take(&mut self, cost: &Cost, now: Millis) {
-        self.record(cost, 1);
+        self.record(|r| cost.amount(r));
         for (kind, bucket) in self.active_mut() {
             bucket.take(cost.amount(kind.resource()), now);
         }
@@ -191,7 +195,6 @@ impl Budget {
 
     /// Gives back `cost` in full (an attempt the provider refused before doing any work).
     pub fn give_back(&mut self, cost: &Cost) {
-        self.record(cost, -1);
         for (kind, bucket) in self.active_mut() {
             bucket.give_back(cost.amount(kind.resource()));
         }
@@ -242,7 +245,7 @@ impl Budget {
         if let (Some(remaining), Some(bucket)) = (o.remaining, self.buckets[kind.index()].as_mut()) {
             bucket.refill(now);
             let refilled = bucket.refill_over(now.saturating_sub(started_at + self.transit_ms));
-            bucket.lower_to(remaining as i128 + refilled - charged_since[resource as usize]);
+            bucket.lower_to(remaining as i128 + refilled - charged_since[resource as usize] as i128);
         }
         changed.and_then(|kind| self.states().into_iter().find(|s| s.kind == kind))
     }
@@ -251,8 +254,7 @@ impl Budget {
     /// what was used beyond it as a debt.
     pub fn settle(&mut self, reserved: &Cost, usage: Usage) {
         let actual = reserved.actual(usage);
-        self.record(&actual, 1);
-        self.record(reserved, -1);
+        self.record(|r| actual.amount(r).saturating_sub(reserved.amount(r)));
         for (kind, bucket) in self.active_mut() {
             let (held, used) = (reserved.amount(kind.resource()), actual.amount(kind.resource()));
             if used < held {

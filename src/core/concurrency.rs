@@ -9,6 +9,12 @@
 /// The multiplicative decrease on a congestion signal.
 const BACKOFF_RATIO_PERCENT: u64 = 90;
 
+/// Where an adaptive limit without a cap starts (as TCP's initial window): a limiter told
+/// nothing must not send its whole queue before the first answer says what the provider allows.
+/// It grows by one per success while jobs wait or at least half of it is in use: it doubles
+/// each round trip.
+pub const INITIAL_WINDOW: u32 = 10;
+
 #[derive(Clone, Debug)]
 pub struct Concurrency {
     limit: u32,
@@ -44,11 +50,11 @@ impl Concurrency {
         self.epoch
     }
 
-    /// Frees the slot of an attempt that started in `epoch`, learning from how it ended.
-    /// Returns whether the limit moved.
-    pub fn release(&mut self, epoch: u32, signal: Signal) -> bool {
+    /// Frees the slot of an attempt that started in `epoch`, learning from how it ended;
+    /// `waiting`: jobs are queued. Returns whether the limit moved.
+    pub fn release(&mut self, epoch: u32, signal: Signal, waiting: bool) -> bool {
         let moved = match signal {
-            Signal::Success => self.grow(),
+            Signal::Success => self.grow(waiting),
             Signal::Congestion => self.shrink(epoch),
             Signal::Neutral => false,
         };
@@ -56,9 +62,11 @@ impl Concurrency {
         moved
     }
 
-    /// Additive increase, while at least half the limit is in use (this attempt included).
-    fn grow(&mut self) -> bool {
-        let grows = self.adaptive && self.in_flight * 2 >= self.limit && self.limit < self.max;
+    /// Additive increase, while the limit is what holds work back: jobs wait, or at least half
+    /// of it is in use (this attempt included).
+    fn grow(&mut self, waiting: bool) -> bool {
+        let used = waiting || self.in_flight * 2 >= self.limit;
+        let grows = self.adaptive && used && self.limit < self.max;
         self.limit += grows as u32;
         grows
     }
@@ -97,9 +105,9 @@ mod tests {
     fn fixed_limit_never_moves() {
         let mut c = Concurrency::new(4, false, 1);
         let e = c.acquire();
-        assert!(!c.release(e, Signal::Congestion));
+        assert!(!c.release(e, Signal::Congestion, false));
         let e = c.acquire();
-        assert!(!c.release(e, Signal::Success));
+        assert!(!c.release(e, Signal::Success, false));
         assert_eq!(c.limit(), 4);
     }
 
@@ -107,16 +115,26 @@ mod tests {
     fn aimd_grows_by_one_and_shrinks_by_a_tenth() {
         let mut c = Concurrency::new(100, true, 20);
         let epochs: Vec<u32> = (0..20).map(|_| c.acquire()).collect();
-        assert!(c.release(epochs[0], Signal::Success));
+        assert!(c.release(epochs[0], Signal::Success, false));
         assert_eq!(c.limit(), 21);
-        assert!(c.release(epochs[1], Signal::Congestion)); // 19 in flight
+        assert!(c.release(epochs[1], Signal::Congestion, false)); // 19 in flight
         assert_eq!(c.limit(), 17);
         for &e in &epochs[2..12] {
-            c.release(e, Signal::Success);
+            c.release(e, Signal::Success, false);
         }
         // Under half the limit in use: no growth.
         let e = c.acquire();
-        assert!(!c.release(e, Signal::Success));
+        assert!(!c.release(e, Signal::Success, false));
+    }
+
+    #[test]
+    fn grows_while_jobs_wait_even_if_the_others_just_ended() {
+        let mut c = Concurrency::new(u32::MAX, true, 10);
+        let epochs: Vec<u32> = (0..10).map(|_| c.acquire()).collect();
+        for &e in &epochs {
+            c.release(e, Signal::Success, true);
+        }
+        assert_eq!(c.limit(), 20, "ten successes with work waiting: doubled");
     }
 
     #[test]
@@ -124,7 +142,7 @@ mod tests {
         // A limit far above use says little: decrease from the flight size, as TCP does.
         let mut c = Concurrency::new(100, true, 100);
         let epochs: Vec<u32> = (0..10).map(|_| c.acquire()).collect();
-        assert!(c.release(epochs[0], Signal::Congestion));
+        assert!(c.release(epochs[0], Signal::Congestion, false));
         assert_eq!(c.limit(), 9);
     }
 
@@ -133,11 +151,11 @@ mod tests {
         let mut c = Concurrency::new(100, true, 50);
         let epochs: Vec<u32> = (0..50).map(|_| c.acquire()).collect();
         for &e in &epochs {
-            c.release(e, Signal::Congestion);
+            c.release(e, Signal::Congestion, false);
         }
         assert_eq!(c.limit(), 45);
         let later: Vec<u32> = (0..45).map(|_| c.acquire()).collect();
-        assert!(c.release(later[0], Signal::Congestion));
+        assert!(c.release(later[0], Signal::Congestion, false));
         assert_eq!(c.limit(), 40);
     }
 
@@ -145,7 +163,7 @@ mod tests {
     fn without_a_cap_it_shrinks_from_what_was_in_flight() {
         let mut c = Concurrency::new(u32::MAX, true, u32::MAX);
         let epochs: Vec<u32> = (0..40).map(|_| c.acquire()).collect();
-        assert!(c.release(epochs[0], Signal::Congestion));
+        assert!(c.release(epochs[0], Signal::Congestion, false));
         assert_eq!(c.limit(), 36);
     }
 
@@ -154,12 +172,12 @@ mod tests {
         let mut c = Concurrency::new(3, true, 3);
         for _ in 0..20 {
             let e = c.acquire();
-            c.release(e, Signal::Congestion);
+            c.release(e, Signal::Congestion, false);
         }
         assert_eq!(c.limit(), 1);
         for _ in 0..20 {
             let e = c.acquire();
-            c.release(e, Signal::Success);
+            c.release(e, Signal::Success, false);
         }
         assert_eq!(c.limit(), 3);
         assert_eq!(c.in_flight(), 0);

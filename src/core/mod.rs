@@ -22,7 +22,7 @@ mod time;
 pub use bucket::Bucket;
 pub use budget::{burst_capacity, Budget, BurstPpm, Ledger, LimitKind, LimitState, TooLarge, DAY_MS, FULL_BURST, MINUTE_MS, TRANSIT_MS};
 pub use classify::{classify, Hint, OutcomeKind};
-pub use concurrency::{Concurrency, Signal};
+pub use concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 pub use config::{Config, ConfigError, ATTEMPT_LEASE_MS};
 pub use cost::{Cost, Resource, Usage};
 pub use feedback::{go_duration, http_date, parse_headers, proto_duration, rfc3339, Feedback, Observation};

@@ -1,13 +1,17 @@
 //! The order in which waiting jobs start.
 //!
-//! Higher priority first. Within a priority, retried jobs come before new work, then keys
-//! (tenants) take turns round-robin, first-in first-out within a key: one key flooding the
-//! queue cannot starve another. Removal is lazy (a tombstone), so cancelling is O(1).
+//! Higher priority first. Within a priority, retried jobs come before new work; then keys
+//! (tenants) share by start-time fair queuing: each key's next job carries a tag (the virtual
+//! time of its turn), the smallest tag goes first, and a key that was idle starts at the
+//! current virtual time. So keys with waiting work take turns, and a key that just arrived goes
+//! ahead of one that has been flooding: it never waits behind the flood. First-in first-out
+//! within a key. Removal is lazy (a tombstone), so cancelling is O(1).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 
 pub type JobId = u64;
-/// An interned key; see [`Keys`](super::keys::Keys).
+/// An interned key; see [`Keys`](super::keys::Keys). Small and dense: lanes are indexed by it.
 pub type KeyId = u32;
 
 /// A job's priority: any finite number, higher first.
@@ -32,27 +36,64 @@ pub struct Head {
     pub job: JobId,
     pub key: KeyId,
     priority: Priority,
-    /// `None` for the retry lane, else the position of the key in the ring.
-    ring_index: Option<usize>,
+    /// `None` for the retry lane, else the key's turn.
+    turn: Option<Turn>,
+}
+
+/// A key's place in line: its tag, then the order keys became active, for ties.
+type Turn = (u64, u64, KeyId);
+
+#[derive(Debug, Default)]
+struct Lane {
+    jobs: VecDeque<JobId>,
+    /// The key's place in line while it has jobs.
+    turn: Option<Turn>,
+    /// The earliest tag of its next turn: one past its last, so a key that empties its lane
+    /// and refills it at once does not jump the line.
+    next: u64,
 }
 
 #[derive(Debug, Default)]
 struct Class {
     retries: VecDeque<(JobId, KeyId)>,
-    lanes: HashMap<KeyId, VecDeque<JobId>>,
-    /// Keys with waiting jobs, in turn order.
-    ring: VecDeque<KeyId>,
+    /// Lanes indexed by key id; kept when empty, so a busy key does not reallocate its lane.
+    lanes: Vec<Lane>,
+    /// Keys with waiting jobs, by turn. An entry whose lane holds another turn is stale,
+    /// dropped when met.
+    turns: BinaryHeap<Reverse<Turn>>,
+    /// The tag of the last turn served.
+    virtual_time: u64,
+    /// Counts activations, to break ties first come, first served.
+    arrivals: u64,
+    len: usize,
 }
 
 impl Class {
-    fn is_empty(&self) -> bool {
-        self.retries.is_empty() && self.ring.is_empty()
+    fn lane(&mut self, key: KeyId) -> &mut Lane {
+        let i = key as usize;
+        if self.lanes.len() <= i {
+            self.lanes.resize_with(i + 1, Lane::default);
+        }
+        &mut self.lanes[i]
+    }
+
+    /// Puts an idle key in line: at the current virtual time, or its own next turn if later.
+    fn activate(&mut self, key: KeyId) {
+        self.arrivals += 1;
+        let tag = self.virtual_time.max(self.lane(key).next);
+        let turn = (tag, self.arrivals, key);
+        self.turns.push(Reverse(turn));
+        self.lane(key).turn = Some(turn);
     }
 }
 
+/// Classes beyond this many are dropped once empty (priorities may be arbitrary numbers).
+const KEPT_EMPTY_CLASSES: usize = 8;
+
 #[derive(Debug, Default)]
 pub struct FairQueue {
-    classes: BTreeMap<Priority, Class>,
+    /// By ascending priority: a sorted vector, as there are few (searching it beats a tree).
+    classes: Vec<(Priority, Class)>,
     removed: HashSet<JobId>,
     len: usize,
 }
@@ -66,19 +107,33 @@ impl FairQueue {
         self.len == 0
     }
 
+    /// The class of `priority`, made if needed.
+    fn class(&mut self, priority: Priority) -> &mut Class {
+        let at = match self.classes.binary_search_by(|(p, _)| p.cmp(&priority)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.classes.insert(at, (priority, Class::default()));
+                at
+            }
+        };
+        &mut self.classes[at].1
+    }
+
     pub fn push(&mut self, job: JobId, priority: Priority, key: KeyId) {
-        let class = self.classes.entry(priority).or_default();
-        let lane = class.lanes.entry(key).or_default();
-        if lane.is_empty() {
-            class.ring.push_back(key);
+        let class = self.class(priority);
+        if class.lane(key).turn.is_none() {
+            class.activate(key);
         }
-        lane.push_back(job);
+        class.lane(key).jobs.push_back(job);
+        class.len += 1;
         self.len += 1;
     }
 
     /// A retried job goes ahead of new work of its priority.
     pub fn push_retry(&mut self, job: JobId, priority: Priority, key: KeyId) {
-        self.classes.entry(priority).or_default().retries.push_back((job, key));
+        let class = self.class(priority);
+        class.retries.push_back((job, key));
+        class.len += 1;
         self.len += 1;
     }
 
@@ -89,78 +144,105 @@ impl FairQueue {
         }
     }
 
+    fn is_removed(removed: &mut HashSet<JobId>, job: JobId) -> bool {
+        !removed.is_empty() && removed.remove(&job)
+    }
+
     /// The job that starts next, skipping keys for which `blocked` holds.
     pub fn head(&mut self, blocked: impl Fn(KeyId) -> bool) -> Option<Head> {
         let removed = &mut self.removed;
-        let mut emptied = Vec::new();
-        let mut found = None;
-        for (&priority, class) in self.classes.iter_mut().rev() {
-            purge_retries(&mut class.retries, removed);
+        for (priority, class) in self.classes.iter_mut().rev() {
+            let priority = *priority;
+            if class.len == 0 {
+                continue;
+            }
+            while class.retries.front().is_some_and(|&(j, _)| Self::is_removed(removed, j)) {
+                class.retries.pop_front();
+                class.len -= 1;
+            }
             if let Some(&(job, key)) = class.retries.iter().find(|(_, k)| !blocked(*k)) {
-                found = Some(Head { job, key, priority, ring_index: None });
-                break;
+                return Some(Head { job, key, priority, turn: None });
             }
-            let mut i = 0;
-            while i < class.ring.len() {
-                let key = class.ring[i];
-                let lane = class.lanes.get_mut(&key).expect("every key in the ring has a lane");
-                while lane.front().is_some_and(|j| removed.remove(j)) {
-                    lane.pop_front();
-                }
-                match lane.front() {
-                    None => {
-                        class.lanes.remove(&key);
-                        class.ring.remove(i);
-                    }
-                    Some(_) if blocked(key) => i += 1,
-                    Some(&job) => {
-                        found = Some(Head { job, key, priority, ring_index: Some(i) });
-                        break;
-                    }
-                }
-            }
-            if found.is_some() {
-                break;
-            }
-            if class.is_empty() {
-                emptied.push(priority);
+            if let Some(head) = Self::next_turn(class, priority, removed, &blocked) {
+                return Some(head);
             }
         }
-        for priority in emptied {
-            self.classes.remove(&priority);
+        None
+    }
+
+    /// The first key in turn order with a job waiting and not blocked, dropping stale turns
+    /// and emptied lanes on the way.
+    fn next_turn(class: &mut Class, priority: Priority, removed: &mut HashSet<JobId>, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
+        while let Some(&Reverse(turn)) = class.turns.peek() {
+            let lane = &mut class.lanes[turn.2 as usize];
+            if lane.turn != Some(turn) {
+                class.turns.pop(); // stale
+                continue;
+            }
+            while lane.jobs.front().is_some_and(|&j| Self::is_removed(removed, j)) {
+                lane.jobs.pop_front();
+                class.len -= 1;
+            }
+            match lane.jobs.front() {
+                None => {
+                    lane.turn = None;
+                    class.turns.pop();
+                }
+                Some(&job) if !blocked(turn.2) => return Some(Head { job, key: turn.2, priority, turn: Some(turn) }),
+                Some(_) => return Self::first_unblocked(class, priority, removed, blocked),
+            }
         }
-        found
+        None
+    }
+
+    /// The slow path, when the first key in line is blocked (its own gate is closed): the
+    /// first turn, in order, of a key that is not.
+    fn first_unblocked(class: &mut Class, priority: Priority, removed: &mut HashSet<JobId>, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
+        let mut turns: Vec<Turn> = class.turns.iter().map(|Reverse(t)| *t).collect();
+        turns.sort_unstable();
+        for turn in turns {
+            let lane = &mut class.lanes[turn.2 as usize];
+            if lane.turn != Some(turn) || blocked(turn.2) {
+                continue;
+            }
+            while lane.jobs.front().is_some_and(|&j| Self::is_removed(removed, j)) {
+                lane.jobs.pop_front();
+                class.len -= 1;
+            }
+            if let Some(&job) = lane.jobs.front() {
+                return Some(Head { job, key: turn.2, priority, turn: Some(turn) });
+            }
+        }
+        None
     }
 
     /// Pops the job [`head`](Self::head) returned; the queue must not have changed in between.
     pub fn pop(&mut self, head: Head) {
-        let class = self.classes.get_mut(&head.priority).expect("head's class exists");
-        match head.ring_index {
+        let at = self.classes.binary_search_by(|(p, _)| p.cmp(&head.priority)).expect("head's class exists");
+        let class = &mut self.classes[at].1;
+        match head.turn {
             None => {
                 let at = class.retries.iter().position(|&(j, _)| j == head.job).expect("head is queued");
                 class.retries.remove(at);
             }
-            Some(i) => {
-                let lane = class.lanes.get_mut(&head.key).expect("head's lane exists");
-                lane.pop_front();
-                class.ring.remove(i);
-                if lane.is_empty() {
-                    class.lanes.remove(&head.key);
-                } else {
-                    class.ring.push_back(head.key);
+            Some(turn) => {
+                // Its entry in `turns` goes stale: the lane takes a new turn, or none.
+                class.virtual_time = turn.0;
+                let lane = &mut class.lanes[head.key as usize];
+                lane.jobs.pop_front();
+                lane.turn = None;
+                // Its next turn comes after everyone now in line for this one.
+                lane.next = turn.0 + 1;
+                if !lane.jobs.is_empty() {
+                    class.activate(head.key);
                 }
             }
         }
-        if class.is_empty() {
-            self.classes.remove(&head.priority);
-        }
+        class.len -= 1;
         self.len -= 1;
-    }
-}
-
-fn purge_retries(retries: &mut VecDeque<(JobId, KeyId)>, removed: &mut HashSet<JobId>) {
-    if !removed.is_empty() {
-        retries.retain(|(j, _)| !removed.remove(j));
+        if class.len == 0 && self.classes.len() > KEPT_EMPTY_CLASSES {
+            self.classes.remove(at);
+        }
     }
 }
 
@@ -201,6 +283,19 @@ mod tests {
     }
 
     #[test]
+    fn a_key_that_arrives_goes_ahead_of_a_flood() {
+        let mut q = FairQueue::default();
+        for j in 0..5 {
+            q.push(j, Priority(0.0), 1);
+        }
+        let h = q.head(|_| false).unwrap();
+        q.pop(h); // the flood's first job started
+        q.push(100, Priority(0.0), 2);
+        assert_eq!(q.head(|_| false).unwrap().job, 100, "the newcomer does not wait behind the flood");
+        assert_eq!(drain(&mut q), vec![100, 1, 2, 3, 4]);
+    }
+
+    #[test]
     fn retries_go_ahead_of_new_work_of_their_priority() {
         let mut q = FairQueue::default();
         q.push(1, Priority(0.0), 0);
@@ -221,7 +316,8 @@ mod tests {
         q.remove(3);
         assert_eq!(q.len(), 2);
         assert_eq!(drain(&mut q), vec![1, 2]);
-        assert!(q.classes.is_empty() && q.removed.is_empty());
+        assert!(q.removed.is_empty());
+        assert!(q.classes.iter().all(|(_, c)| c.len == 0 && c.turns.is_empty()));
     }
 
     #[test]
@@ -234,5 +330,29 @@ mod tests {
         q.pop(h);
         assert_eq!(q.head(|k| k == 1), None);
         assert_eq!(q.head(|_| false).map(|h| h.job), Some(1));
+    }
+
+    #[test]
+    fn a_blocked_key_is_passed_over_even_with_cancelled_jobs_behind_it() {
+        let mut q = FairQueue::default();
+        q.push(1, Priority(0.0), 1);
+        q.push(2, Priority(0.0), 2);
+        q.push(3, Priority(0.0), 2);
+        q.remove(2);
+        let h = q.head(|k| k == 1).unwrap();
+        assert_eq!(h.job, 3);
+        q.pop(h);
+        assert_eq!(q.head(|k| k == 1), None);
+        assert_eq!(drain(&mut q), vec![1]);
+    }
+
+    #[test]
+    fn empty_classes_are_dropped_beyond_a_few() {
+        let mut q = FairQueue::default();
+        for p in 0..100 {
+            q.push(p, Priority(p as f64), 0);
+        }
+        drain(&mut q);
+        assert!(q.classes.len() <= KEPT_EMPTY_CLASSES);
     }
 }

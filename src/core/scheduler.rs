@@ -7,11 +7,11 @@
 //! sleeps until [`Scheduler::next_wake`].
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::budget::{Budget, Ledger, LimitKind, LimitState, TooLarge};
 use super::classify::OutcomeKind;
-use super::concurrency::{Concurrency, Signal};
+use super::concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::Feedback;
@@ -113,8 +113,7 @@ pub enum Verdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Queued,
-    /// Running; its [`Attempt`] is in `Scheduler::running`.
-    Running,
+    Running(Attempt),
     /// Backing off after a failed attempt, until it re-enters the queue.
     Waiting,
 }
@@ -131,8 +130,8 @@ struct Job {
     state: State,
 }
 
-/// What a running attempt needs besides its job: kept apart, for in-flight jobs only.
-#[derive(Clone, Copy, Debug)]
+/// What a running attempt needs besides its job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Attempt {
     epoch: u32,
     started_at: Millis,
@@ -152,13 +151,12 @@ pub struct Scheduler {
     retry_budget: RetryBudget,
     rng: Rng,
     jobs: Slab<Job>,
-    running: std::collections::HashMap<JobId, Attempt>,
     /// Queued jobs by deadline; entries of jobs that started or left are skipped when met.
     deadlines: BinaryHeap<Reverse<(Millis, JobId)>>,
     /// Jobs backing off, by the time they re-enter the queue.
     backoffs: BinaryHeap<Reverse<(Millis, JobId)>>,
-    /// Running attempts by the end of their lease.
-    leases: BinaryHeap<Reverse<(Millis, JobId)>>,
+    /// Running attempts by the end of their lease, which is their start order (one lease for all).
+    leases: VecDeque<(Millis, JobId)>,
     /// Tokens held by running attempts: the most that settling could give back.
     in_flight_cost: Cost,
     decisions: Vec<Decision>,
@@ -174,10 +172,12 @@ impl Scheduler {
         config.validate()?;
         let budget = Budget::new(&config.limits, config.burst, config.transit_ms, now);
         let max = config.max_concurrent.unwrap_or(u32::MAX);
+        // With a cap, start at it; without one, start small and grow (slow start).
+        let initial = config.max_concurrent.unwrap_or(INITIAL_WINDOW);
         Ok(Scheduler {
             clock: MonotonicClock::new(now),
             budget,
-            concurrency: Concurrency::new(max, config.adaptive_concurrency, max),
+            concurrency: Concurrency::new(max, config.adaptive_concurrency, initial),
             queue: FairQueue::default(),
             keys: Keys::default(),
             gates: Gates::new(config.gate_per_key),
@@ -185,10 +185,9 @@ impl Scheduler {
             retry_budget: RetryBudget::new(config.retry_budget),
             rng: Rng::new(config.seed),
             jobs: Slab::default(),
-            running: Default::default(),
             deadlines: BinaryHeap::new(),
             backoffs: BinaryHeap::new(),
-            leases: BinaryHeap::new(),
+            leases: VecDeque::new(),
             in_flight_cost: Cost::default(),
             decisions: Vec::new(),
             events: Vec::new(),
@@ -206,6 +205,13 @@ impl Scheduler {
     /// Reseeds the jitter (the host may only get randomness after construction).
     pub fn reseed(&mut self, seed: u64) {
         self.rng = Rng::new(seed);
+    }
+
+    /// Whether a [`poll`](Self::poll) right after [`submit`](Self::submit)ting a job of
+    /// `spec` could change anything: not while every slot is taken and the job brings no
+    /// deadline (the next wake-up then stays what it was).
+    pub fn poll_needed_after_submit(&self, spec: &JobSpec) -> bool {
+        self.concurrency.has_room() || spec.max_wait_ms.is_some()
     }
 
     /// Queues a job, or rejects it at once when it could never start in time.
@@ -268,28 +274,27 @@ impl Scheduler {
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
-        self.admit(now);
+        let waiting_for_budget = self.admit(now);
         self.expire(now, true);
-        self.next_wake = self.compute_next_wake(now);
+        self.next_wake = self.compute_next_wake(now, waiting_for_budget);
     }
 
     /// Attempts whose lease ran out give their slot back: their host will never report them.
     /// The reservation stands (the provider may have charged it), the job ends as failed.
     fn end_lost_attempts(&mut self, now: Millis) {
         let Some(lease) = self.config.attempt_lease_ms else { return };
-        while let Some(&Reverse((until, id))) = self.leases.peek() {
+        while let Some(&(until, id)) = self.leases.front() {
             if until > now {
                 break;
             }
-            self.leases.pop();
-            let lost = self.running.get(&id).is_some_and(|a| a.started_at.saturating_add(lease) == until);
-            if !lost {
-                continue; // it ended, or this is an earlier attempt's lease
+            self.leases.pop_front();
+            let Some(attempt) = self.jobs.get(&id).and_then(Job::attempt) else { continue }; // it ended
+            if attempt.started_at.saturating_add(lease) != until {
+                continue; // an earlier attempt's lease
             }
-            let attempt = self.running.remove(&id).expect("running");
             let job = self.jobs.remove(&id).expect("a running job exists");
             self.in_flight_cost.sub(&job.cost);
-            self.concurrency.release(attempt.epoch, Signal::Neutral);
+            self.concurrency.release(attempt.epoch, Signal::Neutral, false);
             self.gates.ended(job.key, id, false);
             self.keys.release(job.key);
             self.counters.lost += 1;
@@ -312,7 +317,9 @@ impl Scheduler {
         }
     }
 
-    fn admit(&mut self, now: Millis) {
+    /// Starts jobs while a slot, the gate and the budget allow. Returns the cost of the job at
+    /// the head if the budget is what holds it back.
+    fn admit(&mut self, now: Millis) -> Option<Cost> {
         while self.concurrency.has_room() {
             let global = self.gates.global().admits();
             if global == Admits::None {
@@ -322,17 +329,16 @@ impl Scheduler {
             let Some(head) = self.queue.head(|key| gates.blocks(key)) else { break };
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
             if !self.budget.fits(&job.cost) {
-                break;
+                return Some(job.cost);
             }
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
-            job.state = State::Running;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
-            self.running.insert(head.job, attempt);
+            job.state = State::Running(attempt);
             if let Some(lease) = self.config.attempt_lease_ms {
-                self.leases.push(Reverse((now.saturating_add(lease), head.job)));
+                self.leases.push_back((now.saturating_add(lease), head.job));
             }
             if job.attempt == 1 {
                 self.retry_budget.deposit(now);
@@ -341,6 +347,7 @@ impl Scheduler {
             self.counters.admitted += 1;
             self.decisions.push(Decision::Start { job: head.job, attempt: job.attempt });
         }
+        None
     }
 
     /// Rejects jobs waiting for their first start whose deadline passed (`inclusive`: or is now).
@@ -378,7 +385,7 @@ impl Scheduler {
         let doomed: Vec<(JobId, TooLarge)> = self
             .jobs
             .iter()
-            .filter(|(_, j)| j.state != State::Running)
+            .filter(|(_, j)| j.attempt().is_none())
             .filter_map(|(id, j)| self.budget.too_large(&j.cost).map(|t| (id, t)))
             .collect();
         for (id, too_large) in doomed {
@@ -392,7 +399,7 @@ impl Scheduler {
         match job.state {
             State::Queued => self.queue.remove(id),
             State::Waiting => self.backing_off -= 1,
-            State::Running => unreachable!("running jobs are never rejected"),
+            State::Running(_) => unreachable!("running jobs are never rejected"),
         }
         self.keys.release(job.key);
         let reason = reason.unwrap_or_else(|| {
@@ -406,24 +413,21 @@ impl Scheduler {
         self.decisions.push(Decision::Reject { job: id, reason });
     }
 
-    fn compute_next_wake(&mut self, now: Millis) -> Option<Millis> {
+    /// The next instant time alone changes something; `waiting_for_budget` is the cost of the
+    /// head of the queue when only the budget holds it back.
+    fn compute_next_wake(&mut self, now: Millis, waiting_for_budget: Option<Cost>) -> Option<Millis> {
         let jobs = &self.jobs;
         prune(&mut self.deadlines, |id| jobs.get(&id).is_some_and(Job::awaits_first_start));
         prune(&mut self.backoffs, |id| jobs.get(&id).is_some_and(|j| j.state == State::Waiting));
-        let running = &self.running;
-        prune(&mut self.leases, |id| running.contains_key(&id));
-        let lease = self.leases.peek().map(|Reverse((t, _))| *t);
+        while self.leases.front().is_some_and(|(_, id)| jobs.get(id).and_then(Job::attempt).is_none()) {
+            self.leases.pop_front();
+        }
+        let lease = self.leases.front().map(|(t, _)| *t);
         let deadline = self.deadlines.peek().map(|Reverse((d, _))| *d);
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
-        let refill = if self.concurrency.has_room() && self.gates.global().admits() != Admits::None {
-            let gates = &self.gates;
-            self.queue
-                .head(|key| gates.blocks(key))
-                .and_then(|h| self.budget.wait_for(&self.jobs[&h.job].cost, &Cost::default()))
-                .map(|wait| now + wait.max(1))
-        } else {
-            None
-        };
+        let refill = waiting_for_budget
+            .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
+            .map(|wait| now + wait.max(1));
         [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
     }
 
@@ -432,8 +436,8 @@ impl Scheduler {
     pub fn finish(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
         let now = self.clock.observe(now);
         self.budget.refill(now);
-        let Some(Attempt { epoch, started_at, ledger }) = self.running.remove(&id) else { return Verdict::Unknown };
-        let job = &self.jobs[&id];
+        let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
+        let Some(Attempt { epoch, started_at, ledger }) = job.attempt() else { return Verdict::Unknown };
         let (cost, key, attempt) = (job.cost, job.key, job.attempt);
         let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
@@ -443,11 +447,11 @@ impl Scheduler {
             _ if kind.is_congestion() => Signal::Congestion,
             _ => Signal::Neutral,
         };
-        if self.concurrency.release(epoch, signal) {
+        if self.concurrency.release(epoch, signal, !self.queue.is_empty()) {
             self.events.push(Event::ConcurrencyChanged { limit: self.concurrency.limit() });
         }
         // What other attempts took since this one started: the provider's `remaining` did not
-        // count it. Taken before this attempt settles, whose refund the provider may not share.
+        // count it. Taken before this attempt settles: its own debt is not another's charge.
         let before = self.budget.ledger();
         let charged_since: Ledger = std::array::from_fn(|i| before[i] - ledger[i]);
         self.settle(&cost, kind, outcome.usage);
@@ -558,7 +562,7 @@ impl Scheduler {
         self.clock.observe(now);
         let Some(job) = self.jobs.get(&id) else { return false };
         match job.state {
-            State::Running => return false,
+            State::Running(_) => return false,
             State::Queued => self.queue.remove(id),
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
@@ -571,6 +575,10 @@ impl Scheduler {
     /// Decisions made since the last drain, in order.
     pub fn drain(&mut self) -> std::vec::Drain<'_, Decision> {
         self.decisions.drain(..)
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
     }
 
     /// Events since the last drain, in order.
@@ -614,6 +622,14 @@ impl Scheduler {
 }
 
 impl Job {
+    /// Its running attempt, if it runs.
+    fn attempt(&self) -> Option<Attempt> {
+        match self.state {
+            State::Running(attempt) => Some(attempt),
+            _ => None,
+        }
+    }
+
     fn awaits_first_start(&self) -> bool {
         self.state == State::Queued && self.attempt == 0
     }

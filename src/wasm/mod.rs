@@ -149,7 +149,8 @@ impl Core {
         self.submit_keyed(now, "", priority, tokens, input, output, max_wait)
     }
 
-    /// Queues a job and returns its id, or 0 when it is rejected (see `rejection`).
+    /// Queues a job and returns its id, or 0 when it is rejected (see `rejection`); the id is
+    /// negated when a poll now would change nothing (every slot is taken, no deadline).
     /// `input` and `output` below 0 mean that only the total estimate is known.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = submitKeyed)]
@@ -159,8 +160,10 @@ impl Core {
             _ => Cost::total(optional(tokens).unwrap_or(0)),
         };
         let spec = JobSpec { cost, priority, key, max_wait_ms: optional(max_wait) };
+        let poll = self.scheduler.poll_needed_after_submit(&spec);
         match self.scheduler.submit(millis(now), spec) {
-            Ok(id) => id as f64,
+            Ok(id) if poll => id as f64,
+            Ok(id) => -(id as f64),
             Err(reason) => {
                 self.rejected = rejection(reason);
                 0.0
@@ -174,12 +177,19 @@ impl Core {
         self.out.extend(self.rejected);
     }
 
-    /// Polls; the decisions, then the events, five numbers each, are at `outPtr()`.
-    /// Returns how many numbers there are.
-    pub fn poll(&mut self, now: f64) -> usize {
+    /// Polls, and returns where its output starts in the module's memory (valid until the next
+    /// call): `[rows, next wake or -1, verdict]`, then the decisions and the events, five
+    /// numbers a row (the verdict is `finish`'s; 0 after a plain poll).
+    pub fn poll(&mut self, now: f64) -> *const f64 {
         self.scheduler.poll(millis(now));
+        self.fill_out()
+    }
+
+    /// Writes the decisions and events since the last call to `out`, after a header.
+    fn fill_out(&mut self) -> *const f64 {
         let out = &mut self.out;
         out.clear();
+        out.extend([0.0, self.scheduler.next_wake().map_or(-1.0, |t| t as f64), 0.0]);
         for decision in self.scheduler.drain() {
             match decision {
                 Decision::Start { job, attempt } => out.extend([START, job as f64, attempt as f64, 0.0, 0.0]),
@@ -190,7 +200,7 @@ impl Core {
             }
         }
         self.event_keys.clear();
-        let events: Vec<Event> = self.scheduler.drain_events().collect();
+        let events: Vec<Event> = if self.scheduler.has_events() { self.scheduler.drain_events().collect() } else { Vec::new() };
         for event in events {
             let (scheduler, event_keys) = (&self.scheduler, &mut self.event_keys);
             let mut key = |k: Option<u32>| match k {
@@ -215,12 +225,13 @@ impl Core {
                     [LIMIT_CHANGED, state.kind.index() as f64, state.limit as f64, state.capacity as f64, state.window_ms as f64]
                 }
             };
-            out.extend(row);
+            self.out.extend(row);
         }
-        out.len()
+        self.out[0] = ((self.out.len() - 3) / 5) as f64;
+        self.out.as_ptr()
     }
 
-    /// Where the last poll's output starts in the module's memory (valid until the next call).
+    /// Where the last output starts in the module's memory (valid until the next call).
     #[wasm_bindgen(js_name = outPtr)]
     pub fn out_ptr(&self) -> *const f64 {
         self.out.as_ptr()
@@ -250,14 +261,14 @@ impl Core {
         }
     }
 
-    /// Reports an ended attempt, with the `feedback` given just before (if any). Returns the
-    /// verdict: 0 done, 1 failed, 2 retry, -1 unknown; or, when retries ran out,
-    /// `3 + 4 × (the retry budget ran out) + 8 × attempts`.
+    /// Reports an ended attempt, with the `feedback` given just before (if any), then polls.
+    /// Returns what `poll` does, with the verdict in the header: 0 done, 1 failed, 2 retry,
+    /// -1 unknown; or, when retries ran out, `3 + 4 × (the retry budget ran out) + 8 × attempts`.
     ///
     /// `kind` is an index of `OUTCOMES`, or below 0 to classify from `status` (0: none),
     /// `hint` (an index of `HINTS`) and the headers. `input` below 0: the usage is unknown.
     #[allow(clippy::too_many_arguments)]
-    pub fn finish(&mut self, now: f64, job: f64, kind: i32, status: u32, hint: u32, input: f64, output: f64) -> f64 {
+    pub fn finish(&mut self, now: f64, job: f64, kind: i32, status: u32, hint: u32, input: f64, output: f64) -> *const f64 {
         let feedback = std::mem::take(&mut self.feedback);
         let kind = match usize::try_from(kind).ok().and_then(|k| OUTCOMES.get(k)) {
             Some(&k) => k,
@@ -267,13 +278,17 @@ impl Core {
             }
         };
         let usage = optional(input).map(|input| Usage { input, output: optional(output).unwrap_or(0) });
-        match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }) {
+        let verdict = match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }) {
             Verdict::Done => 0.0,
             Verdict::Failed => 1.0,
             Verdict::Retry { .. } => 2.0,
             Verdict::Exhausted { attempts, budget } => 3.0 + 4.0 * budget as u8 as f64 + 8.0 * attempts as f64,
             Verdict::Unknown => -1.0,
-        }
+        };
+        self.scheduler.poll(millis(now));
+        self.fill_out();
+        self.out[2] = verdict;
+        self.out.as_ptr()
     }
 
     /// Takes a job that is not running out. Returns whether it was waiting.

@@ -102,6 +102,25 @@ fn limits_are_learned_from_headers_then_few_429s() {
     assert!((makespan as f64) < 1.15 * ideal as f64, "makespan {makespan} ms, ideal {ideal} ms");
 }
 
+#[test]
+fn a_provider_that_keeps_unused_tokens_is_found_out_by_its_429s() {
+    let mut provider = SimProvider::new(10_000, 150_000);
+    provider.refunds = false; // it keeps the whole max_tokens, as OpenAI may
+    let config = Config { max_concurrent: Some(50), limits: vec![(LimitKind::TokensPerMinute, 150_000)], seed: 5, ..Config::default() };
+    let mut sim = with_provider(config, provider);
+    let jobs = 2_000;
+    for i in 0..jobs {
+        let (job, plan) = call(i);
+        sim.submit(job, plan).unwrap();
+    }
+    sim.run_to_idle();
+    let refusals = sim.provider.refusals();
+    eprintln!("provider keeping unused tokens: {refusals} 429s for {jobs} jobs");
+    assert!(refusals > 0, "sluice starts out trusting refunds");
+    assert!((refusals as f64) < 0.01 * jobs as f64, "{refusals} 429s: it never learned");
+    assert_eq!(sim.scheduler.stats().counters.completed, jobs);
+}
+
 /// The fastest the provider allows the workload: each bucket drains at its rate after its
 /// burst, with the unused output given back; the slower bucket binds.
 fn ideal_makespan(jobs: u64, rpm: u64, tpm: u64) -> u64 {

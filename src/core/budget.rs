@@ -93,8 +93,8 @@ pub struct LimitState {
     pub learned: bool,
 }
 
-/// Amounts charged so far (reservations and debts, never refunds), per [`Resource`]: what a
-/// response's `remaining` may not have seen.
+/// Amounts charged so far, less what was given back, per [`Resource`]: what a response's
+/// `remaining` may not have seen.
 pub type Ledger = [i64; 4];
 
 /// How long a request is assumed to take to reach the provider, by default: its refill is lost
@@ -113,12 +113,16 @@ pub struct Budget {
     fixed: [bool; 6],
     ledger: Ledger,
     transit_ms: u64,
+    /// Whether the provider keeps the unused part of a reservation (`max_tokens` beyond the
+    /// real output): learned from a 429 that says a token bucket was short.
+    keeps_unused: bool,
 }
 
 impl Budget {
     /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
-        let mut budget = Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms };
+        let mut budget =
+            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
@@ -130,13 +134,23 @@ impl Budget {
         self.ledger
     }
 
-    /// Counts what was charged: reservations and debts, never refunds (a provider may keep
-    /// the unused part of a reservation, as OpenAI may with `max_tokens`).
-    fn record(&mut self, charged: impl Fn(Resource) -> u64) {
+    /// Counts what was charged (`sign` 1) or given back (-1).
+    fn record(&mut self, sign: i64, amount: impl Fn(Resource) -> u64) {
         for r in [Resource::Requests, Resource::Tokens, Resource::InputTokens, Resource::OutputTokens] {
             // Wrapping: only differences are ever read, and they stay exact.
-            self.ledger[r as usize] = self.ledger[r as usize].wrapping_add(charged(r) as i64);
+            self.ledger[r as usize] = self.ledger[r as usize].wrapping_add(sign.wrapping_mul(amount(r) as i64));
         }
+    }
+
+    /// The provider keeps what a request reserved and did not use (OpenAI may keep the unused
+    /// `max_tokens`): from now on nothing unused is given back, here or in the ledger. Until a
+    /// 429 proves it, sluice gives back what a provider like Anthropic gives back.
+    pub fn keep_unused(&mut self) {
+        self.keeps_unused = true;
+    }
+
+    pub fn keeps_unused(&self) -> bool {
+        self.keeps_unused
     }
 
     fn active(&self) -> impl Iterator<Item = (LimitKind, &Bucket)> {
@@ -187,7 +201,7 @@ impl Budget {
 
     /// Takes `cost` at `now` (after [`refill`](Self::refill)`(now)`).
     pub fn take(&mut self, cost: &Cost, now: Millis) {
-        self.record(|r| cost.amount(r));
+        self.record(1, |r| cost.amount(r));
         for (kind, bucket) in self.active_mut() {
             bucket.take(cost.amount(kind.resource()), now);
         }
@@ -195,6 +209,7 @@ impl Budget {
 
     /// Gives back `cost` in full (an attempt the provider refused before doing any work).
     pub fn give_back(&mut self, cost: &Cost) {
+        self.record(-1, |r| cost.amount(r));
         for (kind, bucket) in self.active_mut() {
             bucket.give_back(cost.amount(kind.resource()));
         }
@@ -254,13 +269,17 @@ impl Budget {
     /// what was used beyond it as a debt.
     pub fn settle(&mut self, reserved: &Cost, usage: Usage) {
         let actual = reserved.actual(usage);
-        self.record(|r| actual.amount(r).saturating_sub(reserved.amount(r)));
+        let keeps_unused = self.keeps_unused;
+        self.record(1, |r| actual.amount(r).saturating_sub(reserved.amount(r)));
+        if !keeps_unused {
+            self.record(-1, |r| reserved.amount(r).saturating_sub(actual.amount(r)));
+        }
         for (kind, bucket) in self.active_mut() {
             let (held, used) = (reserved.amount(kind.resource()), actual.amount(kind.resource()));
-            if used < held {
-                bucket.give_back(held - used);
-            } else {
+            if used > held {
                 bucket.charge(used - held);
+            } else if !keeps_unused {
+                bucket.give_back(held - used);
             }
         }
     }
@@ -418,5 +437,18 @@ mod tests {
         let change = b.observe(&o, &since, 0, 0).unwrap();
         assert_eq!((change.kind, change.window_ms, change.capacity), (LimitKind::RequestsPerMinute, 1_000, 10));
         assert_eq!(b.wait_for(&Cost::total(0), &Cost::default()), Some(0));
+    }
+
+    #[test]
+    fn a_provider_that_keeps_the_unused_part_gets_no_refunds() {
+        let mut b = budget();
+        b.keep_unused();
+        let reserved = Cost::total(1_000);
+        b.take(&reserved, 0);
+        b.settle(&reserved, Usage { input: 100, output: 100 });
+        assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 5_000);
+        b.take(&reserved, 0);
+        b.settle(&reserved, Usage { input: 1_000, output: 500 }); // debts still count
+        assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 3_500);
     }
 }

@@ -9,8 +9,9 @@
 /// The multiplicative decrease on a congestion signal.
 const BACKOFF_RATIO_PERCENT: u64 = 90;
 
-/// Where an adaptive limit without a cap starts (as TCP's initial window): a limiter told
-/// nothing must not send its whole queue before the first answer says what the provider allows.
+/// Where an adaptive limit starts when neither a cap nor any rate limit is given (as TCP's
+/// initial window): a limiter told nothing must not send its whole queue before the first
+/// answer says what the provider allows.
 /// It grows by one per success while jobs wait or at least half of it is in use: it doubles
 /// each round trip.
 pub const INITIAL_WINDOW: u32 = 10;

@@ -14,7 +14,7 @@ use super::classify::OutcomeKind;
 use super::concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
-use super::feedback::Feedback;
+use super::feedback::{Feedback, Observation};
 use super::gate::{Admits, Gates};
 use super::slab::Slab;
 use super::keys::Keys;
@@ -172,8 +172,9 @@ impl Scheduler {
         config.validate()?;
         let budget = Budget::new(&config.limits, config.burst, config.transit_ms, now);
         let max = config.max_concurrent.unwrap_or(u32::MAX);
-        // With a cap, start at it; without one, start small and grow (slow start).
-        let initial = config.max_concurrent.unwrap_or(INITIAL_WINDOW);
+        // With a cap, start at it. Without one, the budget paces if the limits are known; if
+        // nothing is known, start small and grow (slow start) until the headers tell.
+        let initial = config.max_concurrent.unwrap_or(if config.limits.is_empty() { INITIAL_WINDOW } else { u32::MAX });
         Ok(Scheduler {
             clock: MonotonicClock::new(now),
             budget,
@@ -456,9 +457,16 @@ impl Scheduler {
         let charged_since: Ledger = std::array::from_fn(|i| before[i] - ledger[i]);
         self.settle(&cost, kind, outcome.usage);
         self.learn(&outcome.feedback, &charged_since, started_at, now);
-        if kind == OutcomeKind::RateLimited && !outcome.feedback.observations.iter().any(|o| o.remaining.is_some()) {
-            // A 429 that does not say which limit it hit: take every bucket for empty.
-            self.budget.drain();
+        if kind == OutcomeKind::RateLimited {
+            let observed = &outcome.feedback.observations;
+            if !observed.iter().any(|o| o.remaining.is_some()) {
+                // A 429 that does not say which limit it hit: take every bucket for empty.
+                self.budget.drain();
+            } else if observed.iter().any(|o| short_of_tokens(o, &cost)) {
+                // The provider had fewer tokens than this attempt reserved, though sluice's
+                // budget held them: it does not give back unused tokens as sluice did.
+                self.budget.keep_unused();
+            }
         }
 
         let retry_after = outcome.feedback.retry_after_ms.map(|ms| ms.min(self.retry.max_retry_after_ms));
@@ -632,6 +640,16 @@ impl Job {
 
     fn awaits_first_start(&self) -> bool {
         self.state == State::Queued && self.attempt == 0
+    }
+}
+
+/// Whether `o` says a token bucket held less than `cost` needs of it.
+fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
+    match (o.resource, o.remaining) {
+        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
+            remaining < cost.amount(r)
+        }
+        _ => false,
     }
 }
 

@@ -67,7 +67,8 @@ test('good options are accepted, undefined ones ignored', () => {
     burst: 0.25,
   });
   const { budgets, concurrencyLimit } = limiter.stats();
-  assert.equal(concurrencyLimit, 10); // no cap: adaptive, from a window of 10 (slow start)
+  assert.equal(concurrencyLimit, Infinity); // no cap, and the budgets pace
+  assert.equal(new Limiter().stats().concurrencyLimit, 10); // told nothing: slow start from 10
   assert.equal(new Limiter({ adaptiveConcurrency: false }).stats().concurrencyLimit, Infinity);
   assert.deepEqual(budgets.tokensPerMinute, { limit: 90_000, windowMs: 60_000, capacity: 22_500, available: 22_500, learned: false });
   assert.equal(Object.keys(budgets).length, 6);

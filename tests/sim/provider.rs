@@ -55,6 +55,9 @@ pub struct SimProvider {
     pub outage: Option<Outage>,
     /// Whether answers carry the rate-limit headers.
     pub headers: bool,
+    /// Whether the unused part of `max_tokens` comes back when an answer ends (Anthropic
+    /// says so; OpenAI may keep it).
+    pub refunds: bool,
     /// Latency of a refusal.
     pub refusal_ms: u64,
     /// Wall clock of the simulation's time 0, for dated headers.
@@ -72,6 +75,7 @@ impl SimProvider {
             tokens: SimBucket::new(tpm),
             outage: None,
             headers: true,
+            refunds: true,
             refusal_ms: 50,
             wall_epoch_ms: 1_700_000_000_000,
             log: Vec::new(),
@@ -158,7 +162,7 @@ impl Provider for SimProvider {
         self.tokens.level -= charge;
         self.log.push((now, job, true));
         let unused = charge - (usage.input + usage.output) as f64;
-        if unused > 0.0 {
+        if unused > 0.0 && self.refunds {
             self.pending_refunds.push((now + plan.duration, unused));
         }
         let outcome = Outcome { kind: OutcomeKind::Success, usage: Some(Usage { ..usage }), feedback: self.feedback(None) };

@@ -21,12 +21,8 @@ export class AbortError extends SluiceError {
 /** The job could not start within `maxWaitMs` (rejected as soon as that was certain). */
 export class QueueTimeoutError extends SluiceError {
   constructor(waitedMs, maxWaitMs) {
-    super(
-      waitedMs < maxWaitMs
-        ? `The job cannot start within maxWaitMs (${maxWaitMs} ms): the budget cannot allow it in time`
-        : `The job did not start within maxWaitMs (${maxWaitMs} ms)`,
-      'QUEUE_TIMEOUT',
-    );
+    const early = waitedMs < maxWaitMs;
+    super(`The job ${early ? 'cannot' : 'did not'} start within maxWaitMs (${maxWaitMs} ms)${early ? ': the budget cannot allow it in time' : ''}`, 'QUEUE_TIMEOUT');
     this.waitedMs = waitedMs;
     this.maxWaitMs = maxWaitMs;
   }

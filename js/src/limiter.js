@@ -24,7 +24,7 @@ const MAX_DELAY = 2 ** 31 - 1;
 const KEEP_AWAKE_MS = 1_000;
 const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers';
 
-/** The host clock: monotonic milliseconds. Read on every call, never at import. */
+/** The host clock: monotonic milliseconds. Read when needed, never at import. */
 const now = () => Math.floor(performance.now());
 
 /**
@@ -38,13 +38,11 @@ function at(pointer) {
   return pointer / 8;
 }
 
-/** The job option behind an estimate that a limit could not hold. */
-function estimateOption(limit, split) {
-  if (!split) return 'tokens';
-  if (limit === 'inputTokensPerMinute') return 'inputTokens';
-  if (limit === 'outputTokensPerMinute') return 'maxOutputTokens';
-  return 'inputTokens + maxOutputTokens';
-}
+const idOf = (job) => job.generation * SLOTS + job.slot;
+
+/** The job option behind an estimate that a limit could not hold, when the estimate is split. */
+const SPLIT_OPTION = { inputTokensPerMinute: 'inputTokens', outputTokensPerMinute: 'maxOutputTokens' };
+const estimateOption = (limit, split) => (split ? (SPLIT_OPTION[limit] ?? 'inputTokens + maxOutputTokens') : 'tokens');
 
 /** Turns a core rejection `[kind, a, b, c]` of a job with options `o` into its error. */
 function rejectionError(kind, a, b, c, o) {
@@ -89,10 +87,15 @@ class AttemptContext {
   }
 }
 
-/** A scheduled job: its task and options, and while it waits, how to wake it. */
+/**
+ * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
+ * two small integers (its slot in the core, the slot's generation): an id above 2^31 would be
+ * stored boxed, and the fields of every job would change shape as ids grow.
+ */
 class Job {
   constructor(id, task, o) {
-    this.id = id;
+    this.slot = id % SLOTS | 0;
+    this.generation = ((id - this.slot) / SLOTS) | 0;
     this.task = task;
     this.o = o;
     /** The attempt the core started last. */
@@ -123,6 +126,8 @@ export class Limiter extends EventTarget {
   #idle = [];
   #timer = null;
   #timerAt = Infinity;
+  /** The clock as last read: queuing a job without a deadline needs no fresher time. */
+  #lastReading = 0;
   /** Whether each waiting job holds its own timer (Workers). */
   #ownTimers = inWorkers();
 
@@ -157,7 +162,9 @@ export class Limiter extends EventTarget {
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
     }
     const maxWait = o.maxWaitMs === Infinity ? -1 : o.maxWaitMs;
-    const t = now();
+    // Queuing a job needs the time only for its deadline; the core reads time as monotonic, so
+    // the last reading serves (and a poll, if one follows, reads the clock afresh).
+    const t = maxWait < 0 ? this.#lastReading : now();
     const submitted = o.key
       ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
       : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
@@ -177,7 +184,7 @@ export class Limiter extends EventTarget {
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
-    const admitted = submitted > 0 ? this.#admit(job, t) : this.#admission(id, job);
+    const admitted = submitted > 0 ? this.#admit(job, maxWait < 0 ? now() : t) : this.#admission(id, job);
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
@@ -196,7 +203,6 @@ export class Limiter extends EventTarget {
 
   /** Calls `listener(detail)` on each event of `type`; returns a function that stops it. */
   on(type, listener) {
-    check.string('type', type);
     check.func('listener', listener);
     const handler = (event) => listener(event.detail);
     this.addEventListener(type, handler);
@@ -224,7 +230,7 @@ export class Limiter extends EventTarget {
    * it when it does, or rejects if it never will.
    */
   #admit(job, t) {
-    const { id } = job;
+    const id = idOf(job);
     this.#pump(t);
     const decided = this.#ready.get(id);
     if (decided === undefined) return this.#admission(id, job);
@@ -233,13 +239,14 @@ export class Limiter extends EventTarget {
       this.#forget(id);
       return Promise.reject(decided);
     }
-    job.attempt = decided;
+    job.attempt = decided | 0;
     return job;
   }
 
   /** Attempts until the core says done, each in the caller's own continuation. */
   async #attempts(job) {
-    const { id, task, o } = job;
+    const { task, o } = job;
+    const id = idOf(job);
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
@@ -282,7 +289,7 @@ export class Limiter extends EventTarget {
   /** The live job of id `id`, if any. */
   #job(id) {
     const job = this.#jobs[id % SLOTS];
-    return job?.id === id ? job : undefined;
+    return job !== undefined && idOf(job) === id ? job : undefined;
   }
 
   /** Waits until the core starts job `id`; resolves with the job (its `attempt` set). */
@@ -414,6 +421,7 @@ export class Limiter extends EventTarget {
    * numbers, the decisions, then the events.
    */
   #carryOut(i, t) {
+    this.#lastReading = t;
     const end = i + 3 + heap[i] * 5;
     const wake = heap[i + 1];
     let events = null;
@@ -439,7 +447,7 @@ export class Limiter extends EventTarget {
       const { resolve, reject } = job;
       this.#stopWaiting(job);
       if (kind === code.START) {
-        job.attempt = decided;
+        job.attempt = decided | 0;
         resolve(job);
       } else {
         this.#forget(id);

@@ -74,18 +74,13 @@ const RETRY_DELAY = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?s)"/;
 
 /** Gemini's `retryDelay` (a RetryInfo detail of a 429 body), wherever the SDK put the body. */
 function retryDelay(error) {
-  for (const part of [error.error, error.errorDetails, error.details, error.message]) {
-    if (part === undefined || part === null) continue;
-    let text;
-    try {
-      text = typeof part === 'string' ? part : JSON.stringify(part);
-    } catch {
-      continue;
-    }
-    const m = RETRY_DELAY.exec(text);
-    if (m) return m[1];
+  let text = String(error.message);
+  try {
+    text += JSON.stringify([error.error, error.errorDetails, error.details]);
+  } catch {
+    // a body that does not serialize says nothing here
   }
-  return '';
+  return RETRY_DELAY.exec(text)?.[1] ?? '';
 }
 
 /** The Response behind a returned value: itself, or the `response` of an SDK's `.withResponse()`. */

@@ -3,12 +3,11 @@
 /** A short, unambiguous rendering of any value for an error message. */
 export function describe(value) {
   switch (typeof value) {
-    case 'number':
-      return Object.is(value, -0) ? '-0' : String(value);
     case 'string':
       return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}… (a string)` : `${JSON.stringify(value)} (a string)`;
     case 'bigint':
       return `${value}n (a bigint)`;
+    case 'number':
     case 'boolean':
     case 'undefined':
       return String(value);

@@ -16,7 +16,8 @@ pinned=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; e
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$pinned" ]; then
   step "installing wasm-bindgen-cli $pinned (about two minutes)"
   # No --locked: the registry reachable here lacks some of the newest transitive versions.
-  cargo install wasm-bindgen-cli --version "=$pinned"
+  # --force: a binary deleted by hand still counts as installed for cargo.
+  cargo install --force wasm-bindgen-cli --version "=$pinned"
 fi
 
 # npm ci only when the lockfile changed since the last install.

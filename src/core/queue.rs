@@ -179,10 +179,7 @@ impl FairQueue {
                 class.turns.pop(); // stale
                 continue;
             }
-            while lane.jobs.front().is_some_and(|&j| Self::is_removed(removed, j)) {
-                lane.jobs.pop_front();
-                class.len -= 1;
-            }
+            drop_removed(&mut lane.jobs, removed, &mut class.len);
             match lane.jobs.front() {
                 None => {
                     lane.turn = None;
@@ -205,10 +202,7 @@ impl FairQueue {
             if lane.turn != Some(turn) || blocked(turn.2) {
                 continue;
             }
-            while lane.jobs.front().is_some_and(|&j| Self::is_removed(removed, j)) {
-                lane.jobs.pop_front();
-                class.len -= 1;
-            }
+            drop_removed(&mut lane.jobs, removed, &mut class.len);
             if let Some(&job) = lane.jobs.front() {
                 return Some(Head { job, key: turn.2, priority, turn: Some(turn) });
             }
@@ -243,6 +237,14 @@ impl FairQueue {
         if class.len == 0 && self.classes.len() > KEPT_EMPTY_CLASSES {
             self.classes.remove(at);
         }
+    }
+}
+
+/// Drops the removed jobs at the front of a lane, counting them off the class's length.
+fn drop_removed(jobs: &mut VecDeque<JobId>, removed: &mut HashSet<JobId>, len: &mut usize) {
+    while jobs.front().is_some_and(|&j| FairQueue::is_removed(removed, j)) {
+        jobs.pop_front();
+        *len -= 1;
     }
 }
 

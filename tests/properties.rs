@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 use sim::{Event, Plan, Sim};
-use sluice::{Bucket, Config, Cost, JobSpec, LimitKind, OutcomeKind, Scheduler, Usage, FULL_BURST};
+use sluice::{Bucket, Config, Cost, JobSpec, LimitKind, OutcomeKind, Scheduler, Usage, Verdict, FULL_BURST};
 
 #[derive(Clone, Debug)]
 struct Job {
@@ -302,5 +302,80 @@ fn settling_is_exact() {
             expected = (expected - used as i64).min(capacity as i64);
             prop_assert_eq!(bucket.available(), expected);
         }
+    });
+}
+
+/// A provider whose answers follow a script: attempt n of a job gets `script[n]`, cycling.
+struct Scripted(Vec<(OutcomeKind, Option<u64>)>, u64);
+
+impl sim::Provider for Scripted {
+    fn call(&mut self, _now: u64, job: u64, attempt: u32, _plan: &Plan) -> (u64, sluice::Outcome) {
+        let (kind, retry_after_ms) = self.0[(job as usize + attempt as usize * 7) % self.0.len()];
+        let feedback = sluice::Feedback { retry_after_ms, ..sluice::Feedback::default() };
+        (self.1 + job % 5 * 100, sluice::Outcome { kind, usage: None, feedback })
+    }
+}
+
+/// With retries, gates and per-key gates in play: every job still ends exactly once, never
+/// after more than `max_attempts`, and never more than `max_concurrent` run at once.
+#[test]
+fn every_job_ends_once_through_retries_and_gates() {
+    let outcome = prop_oneof![
+        4 => Just((OutcomeKind::Success, None)),
+        1 => Just((OutcomeKind::Failure, None)),
+        2 => (0..3_000u64).prop_map(|ms| (OutcomeKind::RateLimited, Some(ms))),
+        1 => Just((OutcomeKind::RateLimited, None)),
+        1 => Just((OutcomeKind::Overloaded, None)),
+        1 => Just((OutcomeKind::Retryable, None)),
+    ];
+    proptest!(ProptestConfig { cases: 200, ..ProptestConfig::default() }, |(
+        script in prop::collection::vec(outcome, 1..12),
+        max_concurrent in 1..8u32,
+        max_attempts in 1..5u32,
+        gate_per_key in any::<bool>(),
+        jobs in 1..60usize,
+        duration in 1..2_000u64,
+    )| {
+        let config = Config {
+            max_concurrent: Some(max_concurrent),
+            gate_per_key,
+            retry: sluice::RetryPolicy { max_attempts, ..sluice::RetryPolicy::default() },
+            seed: 11,
+            ..Config::default()
+        };
+        let mut sim = Sim::with_provider(Scheduler::new(config, 0).unwrap(), Scripted(script, duration));
+        let keys = ["", "a", "b"];
+        for i in 0..jobs {
+            sim.submit(JobSpec { key: keys[i % 3], ..JobSpec::default() }, Plan::ok(0)).unwrap();
+        }
+        sim.run_to_idle();
+        let mut ended = HashSet::new();
+        let mut attempts: HashMap<u64, u32> = HashMap::new();
+        let mut in_flight = 0i64;
+        for e in &sim.events {
+            match *e {
+                Event::Start { job, attempt, .. } => {
+                    in_flight += 1;
+                    prop_assert!(in_flight <= max_concurrent as i64);
+                    prop_assert!(!ended.contains(&job), "job {} started after it ended", job);
+                    prop_assert_eq!(attempt, attempts.get(&job).copied().unwrap_or(0) + 1);
+                    prop_assert!(attempt <= max_attempts);
+                    attempts.insert(job, attempt);
+                }
+                Event::Finish { job, verdict, .. } => {
+                    in_flight -= 1;
+                    if !matches!(verdict, Verdict::Retry { .. }) {
+                        prop_assert!(ended.insert(job), "job {} ended twice", job);
+                    }
+                }
+                Event::Reject { job, .. } | Event::Cancel { job, .. } | Event::Abort { job, .. } => {
+                    prop_assert!(ended.insert(job), "job {} ended twice", job);
+                }
+            }
+        }
+        prop_assert_eq!(ended.len(), jobs);
+        let c = sim.scheduler.stats().counters;
+        prop_assert_eq!(c.completed + c.failed, jobs as u64);
+        prop_assert_eq!(sim.scheduler.stats().keys, 0, "every key let go once its jobs and gates are gone");
     });
 }

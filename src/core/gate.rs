@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::keys::NO_KEY;
+use super::keys::{Keys, NO_KEY};
 use super::queue::{JobId, KeyId};
 use super::time::Millis;
 
@@ -161,25 +161,32 @@ impl Gates {
     }
 
     /// Moves every gate on with time. Calls `opened` for each pause that ended (`None` for
-    /// the limiter's) and `forget` for each key whose gate is open again and dropped.
-    pub fn tick(&mut self, now: Millis, mut opened: impl FnMut(Option<KeyId>), mut forget: impl FnMut(KeyId)) {
+    /// the limiter's). A key's gate that is open again is dropped, and so is one whose pause is
+    /// over while its key has no job left to probe with (only the gate still holds the key);
+    /// each dropped gate lets go of its hold on `keys`.
+    pub fn tick(&mut self, now: Millis, keys: &mut Keys, mut opened: impl FnMut(Option<KeyId>)) {
         let paused = self.global.closed_until().is_some();
         self.global.tick(now);
         if paused && self.global.closed_until().is_none() {
             opened(None);
         }
+        let mut dropped = Vec::new();
         self.keys.retain(|&key, gate| {
             let paused = gate.closed_until().is_some();
             gate.tick(now);
             if paused && gate.closed_until().is_none() {
                 opened(Some(key));
             }
-            let keep = !gate.is_open();
+            let idle = *gate == Gate::HalfOpen && keys.holds(key) == 1;
+            let keep = !gate.is_open() && !idle;
             if !keep {
-                forget(key);
+                dropped.push(key);
             }
             keep
         });
+        for key in dropped {
+            keys.release(key);
+        }
     }
 
     /// A job started: it may be its gate's probe.
@@ -255,17 +262,35 @@ mod tests {
         assert!(gates.blocks(3) && !gates.blocks(4));
         assert_eq!(gates.global().admits(), Admits::Any);
         assert_eq!(gates.closed_until(3), Some(1_000));
+        let mut keys = Keys::default();
+        assert_eq!(keys.hold("x"), 1);
+        keys.hold("y");
+        keys.hold("z");
+        keys.hold_id(3); // the gate's hold
         let mut opened = Vec::new();
-        gates.tick(1_000, |k| opened.push(k), |_| panic!("still half open"));
+        gates.tick(1_000, &mut keys, |k| opened.push(k));
         assert_eq!(opened, vec![Some(3)]);
+        assert_eq!(keys.holds(3), 2, "still half open, its job waiting");
         assert!(!gates.blocks(3), "half open: a probe may go");
         gates.started(3, 9, 1_000);
         assert!(gates.blocks(3));
         gates.ended(3, 9, false);
-        let mut forgotten = Vec::new();
-        gates.tick(1_001, |_| {}, |k| forgotten.push(k));
-        assert_eq!(forgotten, vec![3], "open gates are forgotten");
+        gates.tick(1_001, &mut keys, |_| {});
+        assert_eq!(keys.holds(3), 1, "open gates are forgotten, and let go of their key");
         assert!(gates.keys.is_empty());
+    }
+
+    #[test]
+    fn a_half_open_gate_whose_key_has_no_job_left_is_dropped() {
+        let mut gates = Gates::new(true);
+        let mut keys = Keys::default();
+        let k = keys.hold("tenant");
+        assert!(gates.close(k, 1_000));
+        keys.hold_id(k);
+        keys.release(k); // its last job ended while the gate was closed
+        gates.tick(1_000, &mut keys, |_| {});
+        assert!(gates.keys.is_empty());
+        assert_eq!(keys.len(), 0);
     }
 
     #[test]

@@ -70,6 +70,11 @@ impl Keys {
         }
     }
 
+    /// How many holds `id` has (jobs, and a gate).
+    pub fn holds(&self, id: KeyId) -> u32 {
+        self.entries.get(id as usize).map_or(0, |e| e.1)
+    }
+
     pub fn name(&self, id: KeyId) -> &str {
         &self.entries[id as usize].0
     }

@@ -270,8 +270,8 @@ impl Scheduler {
     pub fn poll(&mut self, now: Millis) {
         let now = self.clock.observe(now);
         self.budget.refill(now);
-        let (events, keys) = (&mut self.events, &mut self.keys);
-        self.gates.tick(now, |key| events.push(Event::GateOpened { key }), |key| keys.release(key));
+        let events = &mut self.events;
+        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key }));
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);

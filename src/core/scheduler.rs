@@ -454,7 +454,7 @@ impl Scheduler {
         // What other attempts took since this one started: the provider's `remaining` did not
         // count it. Taken before this attempt settles: its own debt is not another's charge.
         let before = self.budget.ledger();
-        let charged_since: Ledger = std::array::from_fn(|i| before[i] - ledger[i]);
+        let charged_since: Ledger = std::array::from_fn(|i| before[i].wrapping_sub(ledger[i]));
         self.settle(&cost, kind, outcome.usage);
         self.learn(&outcome.feedback, &charged_since, started_at, now);
         if kind == OutcomeKind::RateLimited {

@@ -293,13 +293,14 @@ impl Scheduler {
             if attempt.started_at.saturating_add(lease) != until {
                 continue; // an earlier attempt's lease
             }
-            let job = self.jobs.remove(&id).expect("a running job exists");
+            let job = &self.jobs[&id];
             self.in_flight_cost.sub(&job.cost);
-            self.concurrency.release(attempt.epoch, Signal::Neutral, false);
             self.gates.ended(job.key, id, false);
-            self.keys.release(job.key);
-            self.counters.lost += 1;
-            self.counters.failed += 1;
+            self.concurrency.release(attempt.epoch, Signal::Neutral, false);
+            self.end(id, |c| {
+                c.lost += 1;
+                c.failed += 1;
+            });
         }
     }
 

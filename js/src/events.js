@@ -12,15 +12,12 @@ import * as code from './codes.js';
 import { LIMIT_NAMES } from './options.js';
 
 /**
- * The `[type, detail]` of the event row at `out[i]`. `jobOf(id)` gives a live job's record
+ * The `[type, detail]` of an event row (five numbers). `jobOf(id)` gives a live job's record
  * (`{ o }`, its options, for the key); `nextKey()` the next key name the core listed for its
  * events. A job without a key has `key: undefined`.
  */
-export function decodeEvent(out, i, jobOf, nextKey, now) {
-  const a = out[i + 1];
-  const b = out[i + 2];
-  const c = out[i + 3];
-  switch (out[i]) {
+export function decodeEvent([kind, a, b, c, d], jobOf, nextKey, now) {
+  switch (kind) {
     case code.RATE_LIMITED:
       return ['ratelimited', { key: (jobOf(a)?.o.key || undefined), overloaded: b === 1, retryAfterMs: c < 0 ? undefined : c }];
     case code.RETRY_SCHEDULED:
@@ -32,7 +29,7 @@ export function decodeEvent(out, i, jobOf, nextKey, now) {
     case code.CONCURRENCY_CHANGED:
       return ['concurrencychanged', { limit: a }];
     case code.LIMIT_CHANGED:
-      return ['limitchanged', { limit: LIMIT_NAMES[a], value: b, capacity: c, windowMs: out[i + 4] }];
+      return ['limitchanged', { limit: LIMIT_NAMES[a], value: b, capacity: c, windowMs: d }];
     default:
       return null; // RETRIES_EXHAUSTED: the limiter reports it as `dropped`, with the error
   }

@@ -460,7 +460,7 @@ export class Limiter extends EventTarget {
       let keys = null;
       const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
       for (const row of events) {
-        const event = decodeEvent(row, 0, (id) => this.#job(id), nextKey, t);
+        const event = decodeEvent(row, (id) => this.#job(id), nextKey, t);
         if (event) this.#emit(event[0], event[1]);
       }
     }

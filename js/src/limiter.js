@@ -23,6 +23,11 @@ const MAX_DELAY = 2 ** 31 - 1;
 // context, re-armed at least this often (see shared/edge-runtimes.md, "Request contexts").
 const KEEP_AWAKE_MS = 1_000;
 const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+// Workers: a job woken whose own continuation has not run this long after is taken to be gone
+// with its request (the client left and the runtime dropped the request's pending work): its
+// attempt ends as aborted, so that its slot is not held for `attemptLeaseMs`. The clock only
+// moves across I/O in production, so this is time the isolate spent serving other requests.
+const WAKE_GRACE_MS = 2_000;
 
 /** The host clock: monotonic milliseconds. Read when needed, never at import. */
 const now = () => Math.floor(performance.now());
@@ -100,10 +105,15 @@ class Job {
     this.o = o;
     /** The attempt the core started last. */
     this.attempt = 0;
+    /** While the job waits: how to wake it, and its abort listener. */
     this.resolve = null;
-    this.reject = null;
     this.onAbort = null;
+    /** What woke it, for its own continuation to act on: the attempt to start, or an error. */
+    this.decision = 0;
+    /** Workers: the timer of the job's own request context (see #keepAwake), kept while asleep. */
     this.timer = null;
+    /** From the start of a wait until the job's own continuation has run. */
+    this.asleep = false;
   }
 }
 
@@ -130,6 +140,8 @@ export class Limiter extends EventTarget {
   #lastReading = 0;
   /** Whether each waiting job holds its own timer (Workers). */
   #ownTimers = inWorkers();
+  /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
+  #unconfirmed = new Map();
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
@@ -188,8 +200,8 @@ export class Limiter extends EventTarget {
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
-  /** The reaction to any job's admission. */
-  #admitted = (job) => this.#attempts(job);
+  /** The reaction to any job's admission, in the job's own continuation. */
+  #admitted = (job) => this.#attempts(this.#woken(job));
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
@@ -270,7 +282,7 @@ export class Limiter extends EventTarget {
           return value;
         }
         const next = this.#admit(job, now());
-        if (next !== job) await next;
+        if (next !== job) this.#woken(await next);
       }
     } finally {
       this.#forget(id);
@@ -292,25 +304,28 @@ export class Limiter extends EventTarget {
     return job !== undefined && idOf(job) === id ? job : undefined;
   }
 
-  /** Waits until the core starts job `id`; resolves with the job (its `attempt` set). */
+  /**
+   * Waits until the core decides on job `id`; resolves with the job, its `decision` set (the
+   * attempt to start, or the error to fail with), for `#woken` to act on in its continuation.
+   */
   #admission(id, job) {
     const { signal } = job.o;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       if (signal?.aborted && this.#core.cancel(now(), id)) {
         // Aborted between two attempts: the retry never goes out.
         this.#forget(id);
-        reject(new AbortError(signal.reason));
+        job.decision = new AbortError(signal.reason);
+        resolve(job);
         this.#pump();
         return;
       }
       job.resolve = resolve;
-      job.reject = reject;
+      job.asleep = true;
       if (signal) {
         job.onAbort = () => {
           if (!this.#core.cancel(now(), id)) return;
-          this.#stopWaiting(job);
+          this.#wake(job, new AbortError(signal.reason));
           this.#forget(id);
-          reject(new AbortError(signal.reason));
           this.#pump(); // the job may have held up the head of the queue
         };
         signal.addEventListener('abort', job.onAbort, { once: true });
@@ -319,21 +334,62 @@ export class Limiter extends EventTarget {
     });
   }
 
-  #stopWaiting(job) {
+  /**
+   * Wakes a waiting job with its decision. This may run in another request's context (the pump
+   * that freed the slot, another job's timer): so it leaves the job's own timer pending, and the
+   * job's continuation clears it (`#woken`). In Workers, a request whose own timer is cleared
+   * before its continuation has run has nothing of its own pending, and is cancelled as hung.
+   */
+  #wake(job, decision) {
     if (job.onAbort) job.o.signal.removeEventListener('abort', job.onAbort);
-    if (job.timer !== null) clearTimeout(job.timer);
-    job.resolve = job.reject = job.onAbort = job.timer = null;
+    const { resolve } = job;
+    job.resolve = job.onAbort = null;
+    job.decision = decision;
+    if (this.#ownTimers && typeof decision === 'number') this.#unconfirmed.set(job, now());
+    resolve(job);
   }
 
-  /** Workers: a timer in the waiting job's own context, at the next wake-up or sooner. */
+  /** Workers: ends the attempts of woken jobs whose continuation never came (WAKE_GRACE_MS). */
+  #dropUnconfirmed(t) {
+    for (const [job, woken] of this.#unconfirmed) {
+      if (t - woken < WAKE_GRACE_MS) continue;
+      this.#unconfirmed.delete(job);
+      const id = idOf(job);
+      job.decision = new AbortError(new Error('The request that scheduled this job ended before the job could start'));
+      this.#carryOut(at(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1)), t);
+      this.#forget(id);
+    }
+  }
+
+  /** In the woken job's own continuation: ends its wait and returns it, or throws its error. */
+  #woken(job) {
+    job.asleep = false;
+    if (this.#unconfirmed.size !== 0) this.#unconfirmed.delete(job);
+    if (job.timer !== null) clearTimeout(job.timer);
+    job.timer = null;
+    if (job.decision instanceof Error) throw job.decision;
+    job.attempt = job.decision;
+    return job;
+  }
+
+  /**
+   * Workers: a timer in the waiting job's own request context, pending until the job's own
+   * continuation has run, so that the runtime never sees the request with nothing to wait for.
+   * It fires at the core's next wake-up (or within a second) and pumps: these timers are what
+   * wakes the queue in Workers, since the limiter's single timer may belong to a request that
+   * has ended (and then never fires). Timers firing at the same instant poll the core once.
+   */
   #keepAwake(id, job) {
     const t = now();
     const wake = this.#core.nextWake();
     const at = wake < 0 ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
     job.timer = setTimeout(() => {
       job.timer = null;
-      this.#pump();
-      if (job.resolve !== null) this.#keepAwake(id, job);
+      const t = now();
+      if (t !== this.#lastReading) this.#pump(t);
+      // Re-armed even when the job was just woken: workerd runs a continuation resolved from
+      // another request's context only while this request still has something pending.
+      if (job.asleep) this.#keepAwake(id, job);
     }, Math.max(0, at - t));
   }
 
@@ -413,6 +469,7 @@ export class Limiter extends EventTarget {
 
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump(t = now()) {
+    if (this.#unconfirmed.size !== 0) this.#dropUnconfirmed(t);
     this.#carryOut(at(this.#core.poll(t)), t);
   }
 
@@ -444,14 +501,10 @@ export class Limiter extends EventTarget {
         this.#ready.set(id, decided); // its own code will look here before it waits
         continue;
       }
-      const { resolve, reject } = job;
-      this.#stopWaiting(job);
-      if (kind === code.START) {
-        job.attempt = decided | 0;
-        resolve(job);
-      } else {
+      if (kind === code.START) this.#wake(job, decided | 0);
+      else {
+        this.#wake(job, decided);
         this.#forget(id);
-        reject(decided);
       }
     }
     this.#arm(wake);

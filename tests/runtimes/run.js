@@ -8,6 +8,7 @@ import { esbuildNode, esbuildWorkerd } from './checks/esbuild.js';
 import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
 import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
+import { workerdWaits } from './checks/workerd-waits.js';
 import { bin, outDir } from './lib/paths.js';
 
 /** Fails at once, with the fix, when a runtime binary is not installed. */
@@ -26,6 +27,7 @@ const checks = [
   ['bun', needs(bin.bun, bunCheck)],
   ['workerd', workerdSmoke],
   ['workerd-shared', workerdSharedUnbundled],
+  ['workerd-waits', workerdWaits],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],
@@ -64,8 +66,9 @@ for (const [name, check] of checks) {
   const seconds = ((performance.now() - started) / 1000).toFixed(1).padStart(5);
   const [first, ...rest] = detail.split('\n');
   console.log(`${line} ${seconds}s  ${first.length > 300 ? `${first.slice(0, 300)}…` : first}`);
-  // Details of a failure, each line cut short (a bundle's line can be a whole .wasm in base64).
-  if (line.startsWith('FAIL')) for (const l of rest) console.log(`      ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`);
+  // The rest of what a check reports (a failure's details, a pass's lines per case), each line
+  // cut short (a bundle's line can be a whole .wasm in base64).
+  for (const l of rest) console.log(`      ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`);
 }
 console.log(`runtimes: ${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -3,20 +3,16 @@
 // Each task is called from its own caller's continuation (`await admitted; task()`), never from
 // the code path that freed a slot for it: in Workers, a task started from another request's
 // context never gets its I/O back.
-import { Core, wasmMemory } from '../wasm/sluice.js';
+import { Core } from '../wasm/sluice.js';
+import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { AbortError, EstimateTooLargeError, QueueFullError, QueueTimeoutError, RetryError, TimeoutError } from './errors.js';
+import { AbortError, EstimateTooLargeError, RetryError } from './errors.js';
 import { decodeEvent } from './events.js';
-import { checkClass, LIMIT_NAMES, parseJobOptions, parseLimiterOptions } from './options.js';
+import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
-import { checkUsage, readUsage } from './usage.js';
+import { readUsage } from './usage.js';
 import * as check from './validate.js';
-
-// A job id's low 26 bits are its slot in the core (src/core/slab.rs).
-const SLOTS = 2 ** 26;
-
-// setTimeout's longest delay; longer waits re-arm when it fires.
-const MAX_DELAY = 2 ** 31 - 1;
+import { readPoll, readRejection, readVerdict, SLOTS } from './wire.js';
 
 // In Workers, a request that waits on a promise only another request resolves, with nothing
 // of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
@@ -29,68 +25,13 @@ const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers'
 // moves across I/O in production, so this is time the isolate spent serving other requests.
 const WAKE_GRACE_MS = 2_000;
 
+// setTimeout's longest delay; longer waits re-arm when it fires.
+const MAX_DELAY = 2 ** 31 - 1;
+
 /** The host clock: monotonic milliseconds. Read when needed, never at import. */
 const now = () => Math.floor(performance.now());
 
-/**
- * The core's output, read in place in the module's memory. When the memory grows, its old
- * buffer is detached and the view reads as empty: then it is made anew.
- */
-let heap = new Float64Array(0);
-/** The index in `heap` of the core's output at byte address `pointer`. */
-function at(pointer) {
-  if (heap.length === 0) heap = new Float64Array(wasmMemory().buffer);
-  return pointer / 8;
-}
-
 const idOf = (job) => job.generation * SLOTS + job.slot;
-
-/** The job option behind an estimate that a limit could not hold, when the estimate is split. */
-const SPLIT_OPTION = { inputTokensPerMinute: 'inputTokens', outputTokensPerMinute: 'maxOutputTokens' };
-const estimateOption = (limit, split) => (split ? (SPLIT_OPTION[limit] ?? 'inputTokens + maxOutputTokens') : 'tokens');
-
-/** Turns a core rejection `[kind, a, b, c]` of a job with options `o` into its error. */
-function rejectionError(kind, a, b, c, o) {
-  if (kind === code.QUEUE_TIMEOUT) return new QueueTimeoutError(a, b);
-  if (kind === code.TOO_LARGE) return new EstimateTooLargeError(estimateOption(LIMIT_NAMES[a], o.inputTokens >= 0), b, LIMIT_NAMES[a], c);
-  return new QueueFullError(a);
-}
-
-/**
- * What a task receives. The AbortSignal is made only if the task reads it: most calls
- * never need one, and a controller per call would cost every call.
- */
-class AttemptContext {
-  #controller = null;
-  #reason = undefined;
-  #aborted = false;
-  /** @type {{inputTokens: number, outputTokens: number} | null} */
-  usage = null;
-
-  constructor(attempt) {
-    this.attempt = attempt;
-  }
-
-  get signal() {
-    if (this.#controller === null) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  /** Tells the limiter what the call really used, when the result does not say (streams). */
-  reportUsage(usage) {
-    this.usage = checkUsage(usage);
-  }
-
-  abort(reason) {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
-}
 
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
@@ -182,8 +123,7 @@ export class Limiter extends EventTarget {
       : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
     if (submitted === 0) {
       this.#core.rejection();
-      const i = at(this.#core.outPtr());
-      const error = rejectionError(heap[i], heap[i + 1], heap[i + 2], heap[i + 3], o);
+      const error = readRejection(this.#core.outPtr(), o);
       this.#emit('dropped', { key: o.key || undefined, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
@@ -262,7 +202,7 @@ export class Limiter extends EventTarget {
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
-        const watch = o.signal || o.timeoutMs !== Infinity ? this.#watch(ctx, o) : null;
+        const watch = watchAttempt(ctx, o);
         let value;
         let threw = false;
         try {
@@ -356,7 +296,7 @@ export class Limiter extends EventTarget {
       this.#unconfirmed.delete(job);
       const id = idOf(job);
       job.decision = new AbortError(new Error('The request that scheduled this job ended before the job could start'));
-      this.#carryOut(at(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1)), t);
+      this.#carryOut(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1), t);
       this.#forget(id);
     }
   }
@@ -417,9 +357,9 @@ export class Limiter extends EventTarget {
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
     const usage = ctx.usage ?? (threw ? null : readUsage(value));
     const t = now();
-    const i = at(this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1));
-    const verdict = heap[i + 2];
-    this.#carryOut(i, t); // finish polled too
+    const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const verdict = readVerdict(out);
+    this.#carryOut(out, t); // finish polled too
     return verdict;
   }
 
@@ -438,85 +378,54 @@ export class Limiter extends EventTarget {
     return error;
   }
 
-  /**
-   * Aborts the attempt when the caller's signal fires or `timeoutMs` passes. Returns a promise
-   * that rejects then (to race against the task), or null when neither can happen.
-   */
-  #watch(ctx, { signal, timeoutMs }) {
-    let reject;
-    const promise = new Promise((_, r) => (reject = r));
-    const watch = { promise, error: undefined, dispose: null };
-    const end = (error, reason) => {
-      watch.error = error;
-      reject(error); // first, so the race settles with it before the task reacts to the abort
-      ctx.abort(reason);
-    };
-    const onAbort = () => end(new AbortError(signal.reason), signal.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const timer =
-      timeoutMs === Infinity
-        ? null
-        : setTimeout(() => {
-            const error = new TimeoutError(timeoutMs);
-            end(error, error);
-          }, Math.min(timeoutMs, MAX_DELAY));
-    watch.dispose = () => {
-      signal?.removeEventListener('abort', onAbort);
-      if (timer !== null) clearTimeout(timer);
-    };
-    return watch;
-  }
-
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump(t = now()) {
     if (this.#unconfirmed.size !== 0) this.#dropUnconfirmed(t);
-    this.#carryOut(at(this.#core.poll(t)), t);
+    this.#carryOut(this.#core.poll(t), t);
   }
 
-  /**
-   * Carries out a poll's output at `heap[i]`: `[rows, next wake, verdict]`, then rows of five
-   * numbers, the decisions, then the events.
-   */
-  #carryOut(i, t) {
+  /** Carries out the core's output at `pointer`: starts and rejections, then events. */
+  #carryOut(pointer, t) {
     this.#lastReading = t;
-    const end = i + 3 + heap[i] * 5;
-    const wake = heap[i + 1];
-    let events = null;
-    let dropped = null;
-    // Every number is read before anything can call into the core again (the view would move).
-    for (i += 3; i < end; i += 5) {
-      const kind = heap[i];
-      if (kind >= code.RATE_LIMITED) {
-        (events ??= []).push(heap.slice(i, i + 5));
-        continue;
-      }
-      const id = heap[i + 1];
-      const job = this.#job(id);
-      let decided = heap[i + 2];
-      if (kind !== code.START) {
-        decided = rejectionError(kind, heap[i + 2], heap[i + 3], heap[i + 4], job.o);
-        (dropped ??= []).push({ key: job.o.key || undefined, error: decided });
-      }
-      if (job.resolve === null) {
-        this.#ready.set(id, decided); // its own code will look here before it waits
-        continue;
-      }
-      if (kind === code.START) this.#wake(job, decided | 0);
-      else {
-        this.#wake(job, decided);
-        this.#forget(id);
-      }
-    }
+    this.#events = null;
+    this.#dropped = null;
+    const wake = readPoll(pointer, this.#sink, this.#jobOf);
+    const events = this.#events;
+    const dropped = this.#dropped;
     this.#arm(wake);
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
       let keys = null;
       const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
       for (const row of events) {
-        const event = decodeEvent(row, (id) => this.#job(id), nextKey, t);
+        const event = decodeEvent(row, this.#jobOf, nextKey, t);
         if (event) this.#emit(event[0], event[1]);
       }
     }
+  }
+
+  /** Where `readPoll` hands each row: nothing here may call into the core. */
+  #events = null;
+  #dropped = null;
+  #jobOf = (id) => this.#job(id);
+  #sink = {
+    start: (id, attempt) => this.#decided(id, attempt),
+    reject: (id, error) => {
+      (this.#dropped ??= []).push({ key: this.#job(id).o.key || undefined, error });
+      this.#decided(id, error);
+    },
+    event: (row) => (this.#events ??= []).push(row),
+  };
+
+  /** The core's decision on job `id`: the attempt to start, or the error it failed with. */
+  #decided(id, decision) {
+    const job = this.#job(id);
+    if (job.resolve === null) {
+      this.#ready.set(id, decision); // its own code will look here before it waits
+      return;
+    }
+    this.#wake(job, decision);
+    if (decision instanceof Error) this.#forget(id);
   }
 
   #emit(type, detail) {

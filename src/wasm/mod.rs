@@ -96,6 +96,8 @@ pub struct Core {
     event_keys: Vec<String>,
     /// What the next `finish` reports besides its outcome (set by `feedback`).
     feedback: Feedback,
+    /// Tests only: the next poll, finish or submit panics (see `trapNextCallForTests`).
+    trap_armed: bool,
 }
 
 #[wasm_bindgen]
@@ -136,7 +138,7 @@ impl Core {
             ..Config::default()
         };
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), feedback: Feedback::default() })
+        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), feedback: Feedback::default(), trap_armed: false })
     }
 
     /// Reseeds the jitter (randomness may only be drawn after construction in some hosts).
@@ -155,6 +157,7 @@ impl Core {
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = submitKeyed)]
     pub fn submit_keyed(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
+        self.trap_if_armed();
         let cost = match (optional(input), optional(output)) {
             (Some(i), Some(o)) => Cost::split(i, o),
             _ => Cost::total(optional(tokens).unwrap_or(0)),
@@ -185,8 +188,22 @@ impl Core {
         self.fill_out()
     }
 
+    /// Tests only: makes the next poll, finish or submit trap, as a bug in the core would, so
+    /// that the JS layer's handling of a trap (SluiceInternalError) can be tested.
+    #[wasm_bindgen(js_name = trapNextCallForTests)]
+    pub fn trap_next_call_for_tests(&mut self) {
+        self.trap_armed = true;
+    }
+
+    fn trap_if_armed(&self) {
+        if self.trap_armed {
+            panic!("trap forced by trapNextCallForTests");
+        }
+    }
+
     /// Writes the decisions and events since the last call to `out`, after a header.
     fn fill_out(&mut self) -> *const f64 {
+        self.trap_if_armed();
         let out = &mut self.out;
         out.clear();
         out.extend([0.0, self.scheduler.next_wake().map_or(-1.0, |t| t as f64), 0.0]);

@@ -9,6 +9,7 @@ import {
   QueueTimeoutError,
   RetryError,
   SluiceError,
+  SluiceInternalError,
   TimeoutError,
   readUsage,
   type AttemptContext,
@@ -178,11 +179,15 @@ async function handle(): Promise<string> {
       const limit: LimitName = e.limit;
       return `${e.option} ${e.estimate} > ${e.capacity} (${limit}, ${e.code})`;
     }
+    if (e instanceof SluiceInternalError) {
+      assertType<Equal<typeof e.code, 'INTERNAL'>>();
+      return `internal: ${String(e.cause)}`;
+    }
     if (e instanceof SluiceError) return e.code;
     throw e;
   }
 }
-const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new QueueFullError(4)];
+const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new QueueFullError(4), new SluiceInternalError(new Error('trap'))];
 const rangeError: RangeError = new EstimateTooLargeError('tokens', 10, 'tokensPerMinute', 5);
 
 const usage: Usage | null = readUsage({ usage: { prompt_tokens: 1, completion_tokens: 2 } });

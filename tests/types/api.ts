@@ -26,6 +26,9 @@ import {
 } from 'sluice';
 import * as fromInit from 'sluice/init';
 import { estimateAnthropic, estimateOpenAI, estimateTokens, type TokenEstimate } from 'sluice/estimate';
+import { metrics } from '@opentelemetry/api';
+import { instrument } from 'sluice/otel';
+import { prometheus, type PrometheusMetrics } from 'sluice/prometheus';
 
 /** Fails to compile unless X and Y are the same type. */
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;
@@ -206,4 +209,14 @@ fromInit.init(fetch('/sluice_bg.wasm'));
 // @ts-expect-error: init needs to be told where the wasm is
 fromInit.init();
 
+// sluice/otel takes the application's own Meter; sluice/prometheus is a registry.
+const stopMetrics: () => void = instrument(limiter, { meter: metrics.getMeter('my-app'), attributes: { 'sluice.limiter': 'openai' }, maxKeys: 5, genAi: true });
+// @ts-expect-error: the meter is required
+instrument(limiter, { attributes: {} });
+const registry: PrometheusMetrics = prometheus();
+const removeFromRegistry: () => void = registry.add(limiter, { labels: { provider: 'openai' } });
+const exposition: string = registry.text();
+const contentType: string = registry.contentType;
+
+export { stopMetrics, removeFromRegistry, exposition, contentType };
 export { handle, idle, counts, level, limitName, badLimitName, errors, rangeError, s, loaded, counted, raw, gateUntil, learned };

@@ -5,16 +5,21 @@
 //! time of its turn), the smallest tag goes first, and a key that was idle starts at the
 //! current virtual time. So keys with waiting work take turns, and a key that just arrived goes
 //! ahead of one that has been flooding: it never waits behind the flood. First-in first-out
-//! within a key. Removal is lazy (a tombstone), so cancelling is O(1).
+//! within a key.
+//!
+//! Every waiting job's place is indexed, so a job leaves from anywhere at once (cancelled,
+//! expired) and the queue never hands out one that left. Memory follows the waiting jobs: a
+//! priority class goes when its last job does, a key's lane soon after its last job.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use super::fifo::{Fifo, Ticket};
 
 pub type JobId = u64;
-/// An interned key; see [`Keys`](super::keys::Keys). Small and dense: lanes are indexed by it.
+/// An interned key; see [`Keys`](super::keys::Keys).
 pub type KeyId = u32;
 
-/// A job's priority: any finite number, higher first.
+/// A job's priority: any number, higher first (ordered as `f64::total_cmp` orders them).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Priority(pub f64);
 
@@ -30,22 +35,26 @@ impl Ord for Priority {
     }
 }
 
-/// Where the head of the queue sits, so it can be popped after the caller decided to.
+/// The job that starts next, as [`FairQueue::head`] found it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
     pub job: JobId,
     pub key: KeyId,
-    priority: Priority,
-    /// `None` for the retry lane, else the key's turn.
-    turn: Option<Turn>,
 }
 
 /// A key's place in line: its tag, then the order keys became active, for ties.
 type Turn = (u64, u64, KeyId);
 
+/// Emptied lanes remembered beyond a class's waiting jobs (see [`Class::idle`]).
+const IDLE_LANES_SLACK: usize = 16;
+
+/// Emptied classes kept for their idle lanes, so that a key whose only job just started and
+/// that refills at once still does not jump the line; older emptied classes are dropped.
+const KEPT_EMPTY_CLASSES: usize = 8;
+
 #[derive(Debug, Default)]
 struct Lane {
-    jobs: VecDeque<JobId>,
+    jobs: Fifo<JobId>,
     /// The key's place in line while it has jobs.
     turn: Option<Turn>,
     /// The earliest tag of its next turn: one past its last, so a key that empties its lane
@@ -55,12 +64,14 @@ struct Lane {
 
 #[derive(Debug, Default)]
 struct Class {
-    retries: VecDeque<(JobId, KeyId)>,
-    /// Lanes indexed by key id; kept when empty, so a busy key does not reallocate its lane.
-    lanes: Vec<Lane>,
-    /// Keys with waiting jobs, by turn. An entry whose lane holds another turn is stale,
-    /// dropped when met.
-    turns: BinaryHeap<Reverse<Turn>>,
+    retries: Fifo<(JobId, KeyId)>,
+    lanes: HashMap<KeyId, Lane>,
+    /// Keys with waiting jobs, by turn: exactly one entry per lane that has jobs.
+    turns: BTreeSet<Turn>,
+    /// Keys whose lane emptied, oldest first, kept while their `next` can still matter (it is
+    /// ahead of the virtual time). At most the class's waiting jobs plus a little: beyond
+    /// that the oldest are forgotten, which can give such a key one early turn, no more.
+    idle: VecDeque<KeyId>,
     /// The tag of the last turn served.
     virtual_time: u64,
     /// Counts activations, to break ties first come, first served.
@@ -69,182 +80,185 @@ struct Class {
 }
 
 impl Class {
-    fn lane(&mut self, key: KeyId) -> &mut Lane {
-        let i = key as usize;
-        if self.lanes.len() <= i {
-            self.lanes.resize_with(i + 1, Lane::default);
-        }
-        &mut self.lanes[i]
-    }
-
-    /// Puts an idle key in line: at the current virtual time, or its own next turn if later.
+    /// Puts a key whose lane just got its first job in line: at the current virtual time, or
+    /// its own next turn if later.
     fn activate(&mut self, key: KeyId) {
         self.arrivals += 1;
-        let tag = self.virtual_time.max(self.lane(key).next);
-        let turn = (tag, self.arrivals, key);
-        self.turns.push(Reverse(turn));
-        self.lane(key).turn = Some(turn);
+        let Some(lane) = self.lanes.get_mut(&key) else { return };
+        let turn = (self.virtual_time.max(lane.next), self.arrivals, key);
+        lane.turn = Some(turn);
+        self.turns.insert(turn);
+    }
+
+    /// A lane that just emptied: out of line, and kept only while its `next` matters.
+    fn retire(&mut self, key: KeyId) {
+        let Some(lane) = self.lanes.get_mut(&key) else { return };
+        if let Some(turn) = lane.turn.take() {
+            self.turns.remove(&turn);
+        }
+        if lane.next <= self.virtual_time {
+            self.lanes.remove(&key);
+        } else {
+            self.idle.push_back(key);
+        }
+        while let Some(&oldest) = self.idle.front() {
+            let over = self.idle.len() > self.len + IDLE_LANES_SLACK;
+            let lane = self.lanes.get(&oldest);
+            let spent = lane.map_or(true, |l| l.turn.is_some() || l.next <= self.virtual_time);
+            if !over && !spent {
+                break;
+            }
+            self.idle.pop_front();
+            if lane.is_some_and(|l| l.jobs.is_empty()) {
+                self.lanes.remove(&oldest);
+            }
+        }
     }
 }
 
-/// Classes beyond this many are dropped once empty (priorities may be arbitrary numbers).
-const KEPT_EMPTY_CLASSES: usize = 8;
+/// Where a waiting job is.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    priority: Priority,
+    key: KeyId,
+    ticket: Ticket,
+    retry: bool,
+}
+
+/// What the queue holds, to check that it follows the waiting jobs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueFootprint {
+    pub classes: usize,
+    pub lanes: usize,
+    /// Entries in lines, holes left by early leavers included.
+    pub slots: usize,
+}
 
 #[derive(Debug, Default)]
 pub struct FairQueue {
-    /// By ascending priority: a sorted vector, as there are few (searching it beats a tree).
-    classes: Vec<(Priority, Class)>,
-    removed: HashSet<JobId>,
-    len: usize,
+    classes: BTreeMap<Priority, Class>,
+    places: HashMap<JobId, Place>,
+    /// Classes that emptied with idle lanes to remember, oldest first (some may have refilled).
+    emptied: VecDeque<Priority>,
+    tickets: Ticket,
 }
 
 impl FairQueue {
     pub fn len(&self) -> usize {
-        self.len
+        self.places.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.places.is_empty()
     }
 
-    /// The class of `priority`, made if needed.
-    fn class(&mut self, priority: Priority) -> &mut Class {
-        let at = match self.classes.binary_search_by(|(p, _)| p.cmp(&priority)) {
-            Ok(at) => at,
-            Err(at) => {
-                self.classes.insert(at, (priority, Class::default()));
-                at
-            }
-        };
-        &mut self.classes[at].1
+    pub fn footprint(&self) -> QueueFootprint {
+        self.classes.values().fold(QueueFootprint { classes: self.classes.len(), ..QueueFootprint::default() }, |f, c| QueueFootprint {
+            lanes: f.lanes + c.lanes.len(),
+            slots: f.slots + c.retries.footprint() + c.lanes.values().map(|l| l.jobs.footprint()).sum::<usize>(),
+            ..f
+        })
+    }
+
+    /// Files a new place; `None` when the job waits already (a job waits once).
+    fn place(&mut self, job: JobId, priority: Priority, key: KeyId, retry: bool) -> Option<(&mut Class, Ticket)> {
+        if self.places.contains_key(&job) {
+            return None;
+        }
+        let ticket = self.tickets;
+        self.tickets += 1;
+        self.places.insert(job, Place { priority, key, ticket, retry });
+        let class = self.classes.entry(priority).or_default();
+        class.len += 1;
+        Some((class, ticket))
     }
 
     pub fn push(&mut self, job: JobId, priority: Priority, key: KeyId) {
-        let class = self.class(priority);
-        if class.lane(key).turn.is_none() {
+        let Some((class, ticket)) = self.place(job, priority, key, false) else { return };
+        let lane = class.lanes.entry(key).or_default();
+        lane.jobs.push(ticket, job);
+        if lane.turn.is_none() {
             class.activate(key);
         }
-        class.lane(key).jobs.push_back(job);
-        class.len += 1;
-        self.len += 1;
     }
 
     /// A retried job goes ahead of new work of its priority.
     pub fn push_retry(&mut self, job: JobId, priority: Priority, key: KeyId) {
-        let class = self.class(priority);
-        class.retries.push_back((job, key));
-        class.len += 1;
-        self.len += 1;
+        let Some((class, ticket)) = self.place(job, priority, key, true) else { return };
+        class.retries.push(ticket, (job, key));
     }
 
-    /// Removes a waiting job (it was cancelled or expired). The caller knows it is queued.
-    pub fn remove(&mut self, job: JobId) {
-        if self.removed.insert(job) {
-            self.len -= 1;
-        }
+    /// Takes a waiting job out (it was cancelled or expired). Returns whether it was waiting.
+    pub fn remove(&mut self, job: JobId) -> bool {
+        self.take(job, false)
     }
 
-    fn is_removed(removed: &mut HashSet<JobId>, job: JobId) -> bool {
-        !removed.is_empty() && removed.remove(&job)
-    }
-
-    /// The job that starts next, skipping keys for which `blocked` holds.
-    pub fn head(&mut self, blocked: impl Fn(KeyId) -> bool) -> Option<Head> {
-        let removed = &mut self.removed;
-        for (priority, class) in self.classes.iter_mut().rev() {
-            let priority = *priority;
-            if class.len == 0 {
-                continue;
-            }
-            while class.retries.front().is_some_and(|&(j, _)| Self::is_removed(removed, j)) {
-                class.retries.pop_front();
-                class.len -= 1;
-            }
-            if let Some(&(job, key)) = class.retries.iter().find(|(_, k)| !blocked(*k)) {
-                return Some(Head { job, key, priority, turn: None });
-            }
-            if let Some(head) = Self::next_turn(class, priority, removed, &blocked) {
-                return Some(head);
-            }
-        }
-        None
-    }
-
-    /// The first key in turn order with a job waiting and not blocked, dropping stale turns
-    /// and emptied lanes on the way.
-    fn next_turn(class: &mut Class, priority: Priority, removed: &mut HashSet<JobId>, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
-        while let Some(&Reverse(turn)) = class.turns.peek() {
-            let lane = &mut class.lanes[turn.2 as usize];
-            if lane.turn != Some(turn) {
-                class.turns.pop(); // stale
-                continue;
-            }
-            drop_removed(&mut lane.jobs, removed, &mut class.len);
-            match lane.jobs.front() {
-                None => {
-                    lane.turn = None;
-                    class.turns.pop();
-                }
-                Some(&job) if !blocked(turn.2) => return Some(Head { job, key: turn.2, priority, turn: Some(turn) }),
-                Some(_) => return Self::first_unblocked(class, priority, removed, blocked),
-            }
-        }
-        None
-    }
-
-    /// The slow path, when the first key in line is blocked (its own gate is closed): the
-    /// first turn, in order, of a key that is not.
-    fn first_unblocked(class: &mut Class, priority: Priority, removed: &mut HashSet<JobId>, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
-        let mut turns: Vec<Turn> = class.turns.iter().map(|Reverse(t)| *t).collect();
-        turns.sort_unstable();
-        for turn in turns {
-            let lane = &mut class.lanes[turn.2 as usize];
-            if lane.turn != Some(turn) || blocked(turn.2) {
-                continue;
-            }
-            drop_removed(&mut lane.jobs, removed, &mut class.len);
-            if let Some(&job) = lane.jobs.front() {
-                return Some(Head { job, key: turn.2, priority, turn: Some(turn) });
-            }
-        }
-        None
-    }
-
-    /// Pops the job [`head`](Self::head) returned; the queue must not have changed in between.
-    pub fn pop(&mut self, head: Head) {
-        let at = self.classes.binary_search_by(|(p, _)| p.cmp(&head.priority)).expect("head's class exists");
-        let class = &mut self.classes[at].1;
-        match head.turn {
-            None => {
-                let at = class.retries.iter().position(|&(j, _)| j == head.job).expect("head is queued");
-                class.retries.remove(at);
-            }
-            Some(turn) => {
-                // Its entry in `turns` goes stale: the lane takes a new turn, or none.
-                class.virtual_time = turn.0;
-                let lane = &mut class.lanes[head.key as usize];
-                lane.jobs.pop_front();
-                lane.turn = None;
-                // Its next turn comes after everyone now in line for this one.
-                lane.next = turn.0 + 1;
-                if !lane.jobs.is_empty() {
-                    class.activate(head.key);
-                }
-            }
-        }
+    /// Takes `job` out; `served`: it starts now, and its key's turn is spent.
+    fn take(&mut self, job: JobId, served: bool) -> bool {
+        let Some(place) = self.places.remove(&job) else { return false };
+        let Some(class) = self.classes.get_mut(&place.priority) else { return false };
         class.len -= 1;
-        self.len -= 1;
-        if class.len == 0 && self.classes.len() > KEPT_EMPTY_CLASSES {
-            self.classes.remove(at);
+        if place.retry {
+            class.retries.remove(place.ticket);
+        } else if let Some(lane) = class.lanes.get_mut(&place.key) {
+            lane.jobs.remove(place.ticket);
+            match lane.turn {
+                Some(turn) if served => {
+                    // Its next turn comes after everyone now in line for this one.
+                    class.virtual_time = turn.0;
+                    lane.next = turn.0 + 1;
+                    class.turns.remove(&turn);
+                    lane.turn = None;
+                    if lane.jobs.is_empty() {
+                        class.retire(place.key);
+                    } else {
+                        class.activate(place.key);
+                    }
+                }
+                _ if lane.jobs.is_empty() => class.retire(place.key),
+                _ => {}
+            }
+        }
+        if class.len == 0 {
+            self.emptied(place.priority);
+        }
+        true
+    }
+
+    /// A class lost its last job: dropped, unless it has idle lanes to remember and is among
+    /// the last few to empty.
+    fn emptied(&mut self, priority: Priority) {
+        if self.classes.get(&priority).is_some_and(|c| c.idle.is_empty()) {
+            self.classes.remove(&priority);
+            return;
+        }
+        self.emptied.push_back(priority);
+        while self.emptied.len() > KEPT_EMPTY_CLASSES {
+            let Some(oldest) = self.emptied.pop_front() else { break };
+            if self.classes.get(&oldest).is_some_and(|c| c.len == 0) {
+                self.classes.remove(&oldest);
+            }
         }
     }
-}
 
-/// Drops the removed jobs at the front of a lane, counting them off the class's length.
-fn drop_removed(jobs: &mut VecDeque<JobId>, removed: &mut HashSet<JobId>, len: &mut usize) {
-    while jobs.front().is_some_and(|&j| FairQueue::is_removed(removed, j)) {
-        jobs.pop_front();
-        *len -= 1;
+    /// The job that starts next, passing over keys for which `blocked` holds.
+    pub fn head(&self, blocked: impl Fn(KeyId) -> bool) -> Option<Head> {
+        for class in self.classes.values().rev() {
+            if let Some((_, &(job, key))) = class.retries.iter().find(|(_, (_, key))| !blocked(*key)) {
+                return Some(Head { job, key });
+            }
+            for &(_, _, key) in class.turns.iter().filter(|turn| !blocked(turn.2)) {
+                if let Some((_, &job)) = class.lanes.get(&key).and_then(|lane| lane.jobs.front()) {
+                    return Some(Head { job, key });
+                }
+            }
+        }
+        None
+    }
+
+    /// Takes out the job [`head`](Self::head) returned: it starts.
+    pub fn pop(&mut self, head: Head) {
+        self.take(head.job, true);
     }
 }
 
@@ -318,8 +332,7 @@ mod tests {
         q.remove(3);
         assert_eq!(q.len(), 2);
         assert_eq!(drain(&mut q), vec![1, 2]);
-        assert!(q.removed.is_empty());
-        assert!(q.classes.iter().all(|(_, c)| c.len == 0 && c.turns.is_empty()));
+        assert_eq!(q.footprint().slots, 0);
     }
 
     #[test]
@@ -349,12 +362,18 @@ mod tests {
     }
 
     #[test]
-    fn empty_classes_are_dropped_beyond_a_few() {
+    fn emptied_classes_are_dropped() {
         let mut q = FairQueue::default();
         for p in 0..100 {
             q.push(p, Priority(p as f64), 0);
+            q.push(1_000 + p, Priority(p as f64 + 0.5), 0);
         }
+        for p in 0..100 {
+            assert!(q.remove(1_000 + p), "cancelled");
+        }
+        assert_eq!(q.footprint().classes, 100, "cancelled classes are gone at once");
         drain(&mut q);
-        assert!(q.classes.len() <= KEPT_EMPTY_CLASSES);
+        let left = q.footprint();
+        assert!(left.classes <= KEPT_EMPTY_CLASSES && left.lanes <= KEPT_EMPTY_CLASSES && left.slots == 0, "{left:?}");
     }
 }

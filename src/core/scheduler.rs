@@ -18,7 +18,7 @@ use super::feedback::{Feedback, Observation};
 use super::gate::{Admits, Gates};
 use super::slab::Slab;
 use super::keys::Keys;
-use super::queue::{FairQueue, JobId, KeyId, Priority};
+use super::queue::{FairQueue, JobId, KeyId, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudget;
 use super::rng::Rng;
@@ -80,6 +80,22 @@ pub enum Event {
     /// A limit was learned or changed from the provider's headers.
     LimitChanged { state: LimitState },
 }
+
+/// What the scheduler holds, to check that its memory follows the live jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// Jobs queued, backing off or running.
+    pub jobs: usize,
+    pub queue: QueueFootprint,
+    /// Keys interned (held by a job or a gate).
+    pub keys: usize,
+    pub key_gates: usize,
+    /// Entries in the deadline, backoff and lease timers, stale ones included.
+    pub timers: usize,
+}
+
+/// Stale timer entries tolerated beyond twice the live jobs before the timers are compacted.
+const TIMER_SLACK: usize = 64;
 
 /// How an attempt ended, as the host saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -252,6 +268,7 @@ impl Scheduler {
         self.queue.push(id, priority, key);
         if let Some(deadline) = deadline {
             self.deadlines.push(Reverse((deadline, id)));
+            self.tidy_timers();
         }
         Ok(id)
     }
@@ -278,6 +295,34 @@ impl Scheduler {
         let waiting_for_budget = self.admit(now);
         self.expire(now, true);
         self.next_wake = self.compute_next_wake(now, waiting_for_budget);
+        self.tidy_timers();
+    }
+
+    /// Drops the timers' stale entries (jobs that started, ended or left) once they outnumber
+    /// the live jobs, so that memory follows the jobs, not how many came and went.
+    fn tidy_timers(&mut self) {
+        let live = 2 * self.jobs.len() + TIMER_SLACK;
+        let jobs = &self.jobs;
+        if self.deadlines.len() > live {
+            self.deadlines.retain(|Reverse((_, id))| jobs.get(id).is_some_and(Job::awaits_first_start));
+        }
+        if self.backoffs.len() > live {
+            self.backoffs.retain(|Reverse((_, id))| jobs.get(id).is_some_and(|j| j.state == State::Waiting));
+        }
+        if self.leases.len() > live {
+            self.leases.retain(|(_, id)| jobs.get(id).and_then(Job::attempt).is_some());
+        }
+    }
+
+    /// What the scheduler holds now.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            jobs: self.jobs.len(),
+            queue: self.queue.footprint(),
+            keys: self.keys.len(),
+            key_gates: self.gates.key_gates(),
+            timers: self.deadlines.len() + self.backoffs.len() + self.leases.len(),
+        }
     }
 
     /// Attempts whose lease ran out give their slot back: their host will never report them.
@@ -399,7 +444,9 @@ impl Scheduler {
     fn reject_queued(&mut self, now: Millis, id: JobId, reason: Option<Rejection>) {
         let job = self.jobs.remove(&id).expect("job is waiting");
         match job.state {
-            State::Queued => self.queue.remove(id),
+            State::Queued => {
+                self.queue.remove(id);
+            }
             State::Waiting => self.backing_off -= 1,
             State::Running(_) => unreachable!("running jobs are never rejected"),
         }
@@ -556,6 +603,7 @@ impl Scheduler {
         self.backoffs.push(Reverse((at, id)));
         self.counters.retried += 1;
         self.events.push(Event::RetryScheduled { job: id, attempt: attempt + 1, at });
+        self.tidy_timers();
         Verdict::Retry { at }
     }
 
@@ -572,7 +620,9 @@ impl Scheduler {
         let Some(job) = self.jobs.get(&id) else { return false };
         match job.state {
             State::Running(_) => return false,
-            State::Queued => self.queue.remove(id),
+            State::Queued => {
+                self.queue.remove(id);
+            }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
         let job = self.jobs.remove(&id).expect("job exists");

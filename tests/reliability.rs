@@ -65,7 +65,8 @@ fn memory_follows_the_jobs_with_distinct_priorities_and_keys() {
         .map(|(i, key)| s.submit(0, JobSpec { priority: i as f64 * 0.37 - 1_000.0, ..keyed(key) }).unwrap())
         .collect();
     let held = s.footprint();
-    assert_eq!((held.jobs, held.queue.classes, held.queue.lanes, held.queue.slots), (12_000, 12_000, 12_000, 12_000));
+    assert_eq!((held.jobs, held.queue.classes, held.queue.lanes), (12_000, 12_000, 12_000));
+    assert!(held.queue.slots <= 3 * 12_000, "a line entry, a turn and a class entry each: {held:?}");
     s.poll(0);
     let first = started(&mut s);
     assert_eq!(first, vec![ids[11_999]], "the highest priority first");
@@ -74,8 +75,8 @@ fn memory_follows_the_jobs_with_distinct_priorities_and_keys() {
     }
     let left = s.footprint();
     // What stays: the running job, and the class it left (remembered for its key's next turn).
-    assert_eq!((left.jobs, left.queue.slots, left.keys), (1, 0, 1), "{left:?}");
-    assert!(left.queue.classes <= 1 && left.queue.lanes <= 1, "{left:?}");
+    assert_eq!((left.jobs, left.keys), (1, 1), "{left:?}");
+    assert!(left.queue.classes <= 1 && left.queue.lanes <= 1 && left.queue.slots <= 40, "{left:?}");
 }
 
 /// Emptied priority classes stayed for good, whether their jobs were cancelled, expired
@@ -98,8 +99,8 @@ fn emptied_priority_classes_are_freed() {
     assert_eq!(s.footprint().queue.classes, 5_000);
     s.poll(100); // the rest expire
     let left = s.footprint();
-    assert_eq!((left.jobs, left.queue.slots), (1, 0), "{left:?}");
-    assert!(left.queue.classes <= 1, "only the class the running job left: {left:?}");
+    assert_eq!(left.jobs, 1, "{left:?}");
+    assert!(left.queue.classes <= 1 && left.queue.slots <= 40, "only the class the running job left: {left:?}");
     assert!(left.timers <= 70, "{left:?}");
     // Started jobs leave their class too.
     s.finish(100, running, Outcome::of(OutcomeKind::Success));
@@ -110,5 +111,5 @@ fn emptied_priority_classes_are_freed() {
         s.finish(100, id, Outcome::of(OutcomeKind::Success));
     }
     let left = s.footprint();
-    assert!(left.jobs == 0 && left.queue.classes <= 8 && left.queue.slots == 0 && left.timers <= 70, "{left:?}");
+    assert!(left.jobs == 0 && left.queue.classes <= 8 && left.queue.slots <= 40 && left.timers <= 70, "{left:?}");
 }

@@ -11,7 +11,8 @@
 //! expired) and the queue never hands out one that left. Memory follows the waiting jobs: a
 //! priority class goes when its last job does, a key's lane soon after its last job.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use super::fifo::{Fifo, Ticket};
 
@@ -35,14 +36,22 @@ impl Ord for Priority {
     }
 }
 
+impl Priority {
+    /// The class's name in the map: its bits (equal bits, equal place in `total_cmp`'s order).
+    fn bits(self) -> u64 {
+        self.0.to_bits()
+    }
+}
+
 /// The job that starts next, as [`FairQueue::head`] found it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
     pub job: JobId,
     pub key: KeyId,
+    pub place: Place,
 }
 
-/// A key's place in line: its tag, then the order keys became active, for ties.
+/// A key's place in line: its tag, then the order keys became active (unique), then the key.
 type Turn = (u64, u64, KeyId);
 
 /// Emptied lanes remembered beyond a class's waiting jobs (see [`Class::idle`]).
@@ -51,6 +60,9 @@ const IDLE_LANES_SLACK: usize = 16;
 /// Emptied classes kept for their idle lanes, so that a key whose only job just started and
 /// that refills at once still does not jump the line; older emptied classes are dropped.
 const KEPT_EMPTY_CLASSES: usize = 8;
+
+/// Stale entries tolerated in an order (of turns, of classes) beyond twice the live ones.
+const STALE_SLACK: usize = 16;
 
 #[derive(Debug, Default)]
 struct Lane {
@@ -66,8 +78,11 @@ struct Lane {
 struct Class {
     retries: Fifo<(JobId, KeyId)>,
     lanes: HashMap<KeyId, Lane>,
-    /// Keys with waiting jobs, by turn: exactly one entry per lane that has jobs.
-    turns: BTreeSet<Turn>,
+    /// Keys with waiting jobs, by turn. An entry that is not its lane's turn is stale: dropped
+    /// when met, or all at once when they outnumber the lanes in line.
+    turns: BinaryHeap<Reverse<Turn>>,
+    /// Lanes in line (with a turn).
+    in_line: usize,
     /// Keys whose lane emptied, oldest first, kept while their `next` can still matter (it is
     /// ahead of the virtual time). At most the class's waiting jobs plus a little: beyond
     /// that the oldest are forgotten, which can give such a key one early turn, no more.
@@ -77,6 +92,9 @@ struct Class {
     /// Counts activations, to break ties first come, first served.
     arrivals: u64,
     len: usize,
+    /// Which making of the class this is, to tell its entry in the order of classes from a
+    /// predecessor's at the same priority.
+    made: u64,
 }
 
 impl Class {
@@ -87,16 +105,30 @@ impl Class {
         let Some(lane) = self.lanes.get_mut(&key) else { return };
         let turn = (self.virtual_time.max(lane.next), self.arrivals, key);
         lane.turn = Some(turn);
-        self.turns.insert(turn);
+        self.in_line += 1;
+        self.turns.push(Reverse(turn));
+        self.tidy_turns();
+    }
+
+    /// Takes a key out of line (its turn's entry goes stale).
+    fn leave_line(&mut self, key: KeyId) {
+        if self.lanes.get_mut(&key).and_then(|lane| lane.turn.take()).is_some() {
+            self.in_line -= 1;
+            self.tidy_turns();
+        }
+    }
+
+    fn tidy_turns(&mut self) {
+        if self.turns.len() > 2 * self.in_line + STALE_SLACK {
+            let lanes = &self.lanes;
+            self.turns.retain(|Reverse(t)| lanes.get(&t.2).is_some_and(|l| l.turn == Some(*t)));
+        }
     }
 
     /// A lane that just emptied: out of line, and kept only while its `next` matters.
     fn retire(&mut self, key: KeyId) {
-        let Some(lane) = self.lanes.get_mut(&key) else { return };
-        if let Some(turn) = lane.turn.take() {
-            self.turns.remove(&turn);
-        }
-        if lane.next <= self.virtual_time {
+        self.leave_line(key);
+        if self.lanes.get(&key).is_some_and(|lane| lane.next <= self.virtual_time) {
             self.lanes.remove(&key);
         } else {
             self.idle.push_back(key);
@@ -114,11 +146,57 @@ impl Class {
             }
         }
     }
+
+    /// A job left `key`'s lane; `served`: it starts, and the key's turn is spent.
+    fn left_lane(&mut self, key: KeyId, served: bool) {
+        let Some(lane) = self.lanes.get_mut(&key) else { return };
+        let emptied = lane.jobs.is_empty();
+        if let Some(turn) = lane.turn.filter(|_| served) {
+            // Its next turn comes after everyone now in line for this one.
+            self.virtual_time = turn.0;
+            lane.next = turn.0 + 1;
+            if !emptied {
+                self.leave_line(key);
+                self.activate(key);
+            }
+        }
+        if emptied {
+            self.retire(key);
+        }
+    }
+
+    fn is_current(&self, turn: &Turn) -> bool {
+        self.lanes.get(&turn.2).is_some_and(|lane| lane.turn == Some(*turn))
+    }
+
+    /// The first job, in order, of a key `blocked` does not hold back.
+    fn head(&mut self, priority: Priority, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
+        if let Some((ticket, &(job, key))) = self.retries.iter().find(|(_, (_, key))| !blocked(*key)) {
+            return Some(Head { job, key, place: Place { priority, key, ticket, retry: true } });
+        }
+        while let Some(Reverse(turn)) = self.turns.peek().copied() {
+            if self.is_current(&turn) {
+                break;
+            }
+            self.turns.pop();
+        }
+        let Reverse(first) = *self.turns.peek()?;
+        let key = if blocked(first.2) {
+            // The slow path: the first key in line is held back (its own gate is closed).
+            let turns = self.turns.iter().map(|Reverse(t)| *t).filter(|t| self.is_current(t) && !blocked(t.2));
+            turns.min()?.2
+        } else {
+            first.2
+        };
+        let (ticket, &job) = self.lanes.get(&key)?.jobs.front()?;
+        Some(Head { job, key, place: Place { priority, key, ticket, retry: false } })
+    }
 }
 
-/// Where a waiting job is.
-#[derive(Clone, Copy, Debug)]
-struct Place {
+/// Where a waiting job is: the queue hands it out on push, and takes it back to remove the
+/// job (the owner of the job keeps it, so the queue needs no index of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
     priority: Priority,
     key: KeyId,
     ticket: Ticket,
@@ -130,14 +208,19 @@ struct Place {
 pub struct QueueFootprint {
     pub classes: usize,
     pub lanes: usize,
-    /// Entries in lines, holes left by early leavers included.
+    /// Entries in lines and orders, holes left by early leavers and stale entries included.
     pub slots: usize,
 }
 
 #[derive(Debug, Default)]
 pub struct FairQueue {
-    classes: BTreeMap<Priority, Class>,
-    places: HashMap<JobId, Place>,
+    /// By priority's bits.
+    classes: HashMap<u64, Class>,
+    /// The classes by priority, highest first; an entry whose class is gone or remade is stale.
+    order: BinaryHeap<(Priority, u64)>,
+    /// Classes made so far.
+    made: u64,
+    len: usize,
     /// Classes that emptied with idle lanes to remember, oldest first (some may have refilled).
     emptied: VecDeque<Priority>,
     tickets: Ticket,
@@ -145,79 +228,75 @@ pub struct FairQueue {
 
 impl FairQueue {
     pub fn len(&self) -> usize {
-        self.places.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.places.is_empty()
+        self.len == 0
     }
 
     pub fn footprint(&self) -> QueueFootprint {
-        self.classes.values().fold(QueueFootprint { classes: self.classes.len(), ..QueueFootprint::default() }, |f, c| QueueFootprint {
+        let start = QueueFootprint { classes: self.classes.len(), slots: self.order.len(), lanes: 0 };
+        self.classes.values().fold(start, |f, c| QueueFootprint {
             lanes: f.lanes + c.lanes.len(),
-            slots: f.slots + c.retries.footprint() + c.lanes.values().map(|l| l.jobs.footprint()).sum::<usize>(),
+            slots: f.slots + c.turns.len() + c.retries.footprint() + c.lanes.values().map(|l| l.jobs.footprint()).sum::<usize>(),
             ..f
         })
     }
 
-    /// Files a new place; `None` when the job waits already (a job waits once).
-    fn place(&mut self, job: JobId, priority: Priority, key: KeyId, retry: bool) -> Option<(&mut Class, Ticket)> {
-        if self.places.contains_key(&job) {
-            return None;
-        }
+    /// Files a new place.
+    fn place(&mut self, priority: Priority, key: KeyId, retry: bool) -> (&mut Class, Place) {
         let ticket = self.tickets;
         self.tickets += 1;
-        self.places.insert(job, Place { priority, key, ticket, retry });
-        let class = self.classes.entry(priority).or_default();
+        self.len += 1;
+        if !self.classes.contains_key(&priority.bits()) {
+            self.made += 1;
+            self.classes.insert(priority.bits(), Class { made: self.made, ..Class::default() });
+            self.order.push((priority, self.made));
+            self.tidy_order();
+        }
+        let class = self.classes.entry(priority.bits()).or_default();
         class.len += 1;
-        Some((class, ticket))
+        (class, Place { priority, key, ticket, retry })
     }
 
-    pub fn push(&mut self, job: JobId, priority: Priority, key: KeyId) {
-        let Some((class, ticket)) = self.place(job, priority, key, false) else { return };
+    pub fn push(&mut self, job: JobId, priority: Priority, key: KeyId) -> Place {
+        let (class, place) = self.place(priority, key, false);
         let lane = class.lanes.entry(key).or_default();
-        lane.jobs.push(ticket, job);
+        lane.jobs.push(place.ticket, job);
         if lane.turn.is_none() {
             class.activate(key);
         }
+        place
     }
 
     /// A retried job goes ahead of new work of its priority.
-    pub fn push_retry(&mut self, job: JobId, priority: Priority, key: KeyId) {
-        let Some((class, ticket)) = self.place(job, priority, key, true) else { return };
-        class.retries.push(ticket, (job, key));
+    pub fn push_retry(&mut self, job: JobId, priority: Priority, key: KeyId) -> Place {
+        let (class, place) = self.place(priority, key, true);
+        class.retries.push(place.ticket, (job, key));
+        place
     }
 
     /// Takes a waiting job out (it was cancelled or expired). Returns whether it was waiting.
-    pub fn remove(&mut self, job: JobId) -> bool {
-        self.take(job, false)
+    pub fn remove(&mut self, place: Place) -> bool {
+        self.take(place, false)
     }
 
-    /// Takes `job` out; `served`: it starts now, and its key's turn is spent.
-    fn take(&mut self, job: JobId, served: bool) -> bool {
-        let Some(place) = self.places.remove(&job) else { return false };
-        let Some(class) = self.classes.get_mut(&place.priority) else { return false };
+    /// Takes the job at `place` out; `served`: it starts now, and its key's turn is spent.
+    fn take(&mut self, place: Place, served: bool) -> bool {
+        let Some(class) = self.classes.get_mut(&place.priority.bits()) else { return false };
+        let taken = if place.retry {
+            class.retries.remove(place.ticket).is_some()
+        } else {
+            class.lanes.get_mut(&place.key).and_then(|lane| lane.jobs.remove(place.ticket)).is_some()
+        };
+        if !taken {
+            return false;
+        }
         class.len -= 1;
-        if place.retry {
-            class.retries.remove(place.ticket);
-        } else if let Some(lane) = class.lanes.get_mut(&place.key) {
-            lane.jobs.remove(place.ticket);
-            match lane.turn {
-                Some(turn) if served => {
-                    // Its next turn comes after everyone now in line for this one.
-                    class.virtual_time = turn.0;
-                    lane.next = turn.0 + 1;
-                    class.turns.remove(&turn);
-                    lane.turn = None;
-                    if lane.jobs.is_empty() {
-                        class.retire(place.key);
-                    } else {
-                        class.activate(place.key);
-                    }
-                }
-                _ if lane.jobs.is_empty() => class.retire(place.key),
-                _ => {}
-            }
+        self.len -= 1;
+        if !place.retry {
+            class.left_lane(place.key, served);
         }
         if class.len == 0 {
             self.emptied(place.priority);
@@ -225,40 +304,57 @@ impl FairQueue {
         true
     }
 
-    /// A class lost its last job: dropped, unless it has idle lanes to remember and is among
-    /// the last few to empty.
-    fn emptied(&mut self, priority: Priority) {
-        if self.classes.get(&priority).is_some_and(|c| c.idle.is_empty()) {
-            self.classes.remove(&priority);
-            return;
-        }
-        self.emptied.push_back(priority);
-        while self.emptied.len() > KEPT_EMPTY_CLASSES {
-            let Some(oldest) = self.emptied.pop_front() else { break };
-            if self.classes.get(&oldest).is_some_and(|c| c.len == 0) {
-                self.classes.remove(&oldest);
-            }
+    fn tidy_order(&mut self) {
+        if self.order.len() > 2 * self.classes.len() + STALE_SLACK {
+            let classes = &self.classes;
+            self.order.retain(|&(p, made)| classes.get(&p.bits()).is_some_and(|c| c.made == made));
         }
     }
 
-    /// The job that starts next, passing over keys for which `blocked` holds.
-    pub fn head(&self, blocked: impl Fn(KeyId) -> bool) -> Option<Head> {
-        for class in self.classes.values().rev() {
-            if let Some((_, &(job, key))) = class.retries.iter().find(|(_, (_, key))| !blocked(*key)) {
-                return Some(Head { job, key });
-            }
-            for &(_, _, key) in class.turns.iter().filter(|turn| !blocked(turn.2)) {
-                if let Some((_, &job)) = class.lanes.get(&key).and_then(|lane| lane.jobs.front()) {
-                    return Some(Head { job, key });
-                }
+    /// A class lost its last job: dropped, unless it has idle lanes to remember and is among
+    /// the last few to empty.
+    fn emptied(&mut self, priority: Priority) {
+        if self.classes.get(&priority.bits()).is_some_and(|c| c.idle.is_empty()) {
+            self.classes.remove(&priority.bits());
+        } else {
+            self.emptied.push_back(priority);
+        }
+        while self.emptied.len() > KEPT_EMPTY_CLASSES {
+            let Some(oldest) = self.emptied.pop_front() else { break };
+            if self.classes.get(&oldest.bits()).is_some_and(|c| c.len == 0) {
+                self.classes.remove(&oldest.bits());
             }
         }
-        None
+        self.tidy_order();
+    }
+
+    /// The job that starts next, passing over keys for which `blocked` holds.
+    pub fn head(&mut self, blocked: impl Fn(KeyId) -> bool) -> Option<Head> {
+        while let Some(&(priority, made)) = self.order.peek() {
+            if self.classes.get(&priority.bits()).is_some_and(|c| c.made == made) {
+                break;
+            }
+            self.order.pop();
+        }
+        let &(highest, _) = self.order.peek()?;
+        if let Some(head) = self.class_head(highest, &blocked) {
+            return Some(head);
+        }
+        // The slow path: the highest class is empty (kept for its idle lanes) or holds only
+        // keys that are held back.
+        let classes = &self.classes;
+        let live = |&&(p, made): &&(Priority, u64)| classes.get(&p.bits()).is_some_and(|c| c.made == made && c.len > 0);
+        let mut order: BinaryHeap<(Priority, u64)> = self.order.iter().filter(live).copied().collect();
+        std::iter::from_fn(|| order.pop()).find_map(|(priority, _)| self.class_head(priority, &blocked))
+    }
+
+    fn class_head(&mut self, priority: Priority, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
+        self.classes.get_mut(&priority.bits())?.head(priority, blocked)
     }
 
     /// Takes out the job [`head`](Self::head) returned: it starts.
     pub fn pop(&mut self, head: Head) {
-        self.take(head.job, true);
+        self.take(head.place, true);
     }
 }
 
@@ -323,16 +419,13 @@ mod tests {
     #[test]
     fn removed_jobs_are_skipped() {
         let mut q = FairQueue::default();
-        for j in 0..4 {
-            q.push(j, Priority(0.0), 0);
-        }
-        q.push_retry(9, Priority(0.0), 0);
-        q.remove(0);
-        q.remove(9);
-        q.remove(3);
+        let places: Vec<Place> = (0..4).map(|j| q.push(j, Priority(0.0), 0)).collect();
+        let retry = q.push_retry(9, Priority(0.0), 0);
+        assert!(q.remove(places[0]) && q.remove(retry) && q.remove(places[3]));
+        assert!(!q.remove(places[3]), "gone already");
         assert_eq!(q.len(), 2);
         assert_eq!(drain(&mut q), vec![1, 2]);
-        assert_eq!(q.footprint().slots, 0);
+        assert!(q.footprint().slots <= 2, "{:?}", q.footprint());
     }
 
     #[test]
@@ -351,9 +444,9 @@ mod tests {
     fn a_blocked_key_is_passed_over_even_with_cancelled_jobs_behind_it() {
         let mut q = FairQueue::default();
         q.push(1, Priority(0.0), 1);
-        q.push(2, Priority(0.0), 2);
+        let two = q.push(2, Priority(0.0), 2);
         q.push(3, Priority(0.0), 2);
-        q.remove(2);
+        q.remove(two);
         let h = q.head(|k| k == 1).unwrap();
         assert_eq!(h.job, 3);
         q.pop(h);
@@ -364,16 +457,38 @@ mod tests {
     #[test]
     fn emptied_classes_are_dropped() {
         let mut q = FairQueue::default();
+        let mut cancelled = Vec::new();
         for p in 0..100 {
             q.push(p, Priority(p as f64), 0);
-            q.push(1_000 + p, Priority(p as f64 + 0.5), 0);
+            cancelled.push(q.push(1_000 + p, Priority(p as f64 + 0.5), 0));
         }
-        for p in 0..100 {
-            assert!(q.remove(1_000 + p), "cancelled");
+        for place in cancelled {
+            assert!(q.remove(place), "cancelled");
         }
         assert_eq!(q.footprint().classes, 100, "cancelled classes are gone at once");
         drain(&mut q);
         let left = q.footprint();
-        assert!(left.classes <= KEPT_EMPTY_CLASSES && left.lanes <= KEPT_EMPTY_CLASSES && left.slots == 0, "{left:?}");
+        assert!(left.classes <= KEPT_EMPTY_CLASSES && left.lanes <= KEPT_EMPTY_CLASSES, "{left:?}");
+        assert!(left.slots <= 2 * KEPT_EMPTY_CLASSES + STALE_SLACK, "only stale order entries: {left:?}");
+    }
+
+    #[test]
+    fn a_removed_retry_behind_a_blocked_one_is_never_handed_out() {
+        let mut q = FairQueue::default();
+        q.push_retry(1, Priority(0.0), 1);
+        let cancelled = q.push_retry(2, Priority(0.0), 2);
+        q.push(3, Priority(0.0), 2);
+        q.remove(cancelled);
+        assert_eq!(q.head(|k| k == 1).map(|h| h.job), Some(3));
+        assert_eq!(drain(&mut q), vec![1, 3]);
+    }
+
+    #[test]
+    fn any_priority_has_its_place_in_the_order() {
+        let mut q = FairQueue::default();
+        for (job, p) in [(1, f64::NEG_INFINITY), (2, -0.0), (3, 0.0), (4, f64::MAX), (5, f64::INFINITY), (6, 1e-300)] {
+            q.push(job, Priority(p), 0);
+        }
+        assert_eq!(drain(&mut q), vec![5, 4, 6, 3, 2, 1]);
     }
 }

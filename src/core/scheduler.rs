@@ -18,7 +18,7 @@ use super::feedback::{Feedback, Observation};
 use super::gate::{Admits, Gates};
 use super::slab::Slab;
 use super::keys::Keys;
-use super::queue::{FairQueue, JobId, KeyId, Priority, QueueFootprint};
+use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudget;
 use super::rng::Rng;
@@ -128,7 +128,8 @@ pub enum Verdict {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    Queued,
+    /// Waiting in the queue, at this place.
+    Queued(Place),
     Running(Attempt),
     /// Backing off after a failed attempt, until it re-enters the queue.
     Waiting,
@@ -262,10 +263,13 @@ impl Scheduler {
             submitted_at: now,
             deadline,
             attempt: 0,
-            state: State::Queued,
+            state: State::Waiting, // until it has its place, just below
         };
         let id = self.jobs.insert(job);
-        self.queue.push(id, priority, key);
+        let place = self.queue.push(id, priority, key);
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.state = State::Queued(place);
+        }
         if let Some(deadline) = deadline {
             self.deadlines.push(Reverse((deadline, id)));
             self.tidy_timers();
@@ -358,8 +362,7 @@ impl Scheduler {
             self.backoffs.pop();
             if let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == State::Waiting) {
                 self.backing_off -= 1;
-                job.state = State::Queued;
-                self.queue.push_retry(id, job.priority, job.key);
+                job.state = State::Queued(self.queue.push_retry(id, job.priority, job.key));
             }
         }
     }
@@ -442,14 +445,14 @@ impl Scheduler {
 
     /// Takes a queued or backing-off job out and rejects it (`None`: it waited too long).
     fn reject_queued(&mut self, now: Millis, id: JobId, reason: Option<Rejection>) {
-        let job = self.jobs.remove(&id).expect("job is waiting");
-        match job.state {
-            State::Queued => {
-                self.queue.remove(id);
+        match self.jobs.get(&id).map(|j| j.state) {
+            Some(State::Queued(place)) => {
+                self.queue.remove(place);
             }
-            State::Waiting => self.backing_off -= 1,
-            State::Running(_) => unreachable!("running jobs are never rejected"),
+            Some(State::Waiting) => self.backing_off -= 1,
+            Some(State::Running(_)) | None => return, // running jobs are never rejected
         }
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         let reason = reason.unwrap_or_else(|| {
             self.counters.expired += 1;
@@ -620,8 +623,8 @@ impl Scheduler {
         let Some(job) = self.jobs.get(&id) else { return false };
         match job.state {
             State::Running(_) => return false,
-            State::Queued => {
-                self.queue.remove(id);
+            State::Queued(place) => {
+                self.queue.remove(place);
             }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
@@ -690,7 +693,7 @@ impl Job {
     }
 
     fn awaits_first_start(&self) -> bool {
-        self.state == State::Queued && self.attempt == 0
+        matches!(self.state, State::Queued(_)) && self.attempt == 0
     }
 }
 

@@ -20,8 +20,8 @@ mod slab;
 mod stats;
 mod time;
 
-pub use bucket::Bucket;
-pub use budget::{burst_capacity, Budget, BurstPpm, Ledger, LimitKind, LimitState, TooLarge, DAY_MS, FULL_BURST, MINUTE_MS, TRANSIT_MS};
+pub use bucket::{Bucket, MAX_DEBT_MS};
+pub use budget::{burst_capacity, Budget, BurstPpm, Ledger, LimitKind, LimitState, TooLarge, DAY_MS, FULL_BURST, LEARNED_LIMIT_TTL_MS, MAX_WINDOW_MS, MINUTE_MS, TRANSIT_MS};
 pub use classify::{classify, Hint, OutcomeKind};
 pub use concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 pub use config::{Config, ConfigError, ATTEMPT_LEASE_MS};

@@ -48,7 +48,7 @@ pub enum Rejection {
     /// The estimate is larger than a bucket can ever hold.
     TooLarge(TooLarge),
     /// `maxQueue` jobs are already waiting.
-    QueueFull { max_queue: usize },
+    QueueFull { max_queue: u64 },
     /// The job cannot start within its `max_wait_ms`: the time ran out, or it is certain to.
     QueueTimeout { waited_ms: u64, max_wait_ms: u64 },
 }
@@ -242,7 +242,7 @@ impl Scheduler {
         let key = self.keys.hold(spec.key);
         let rejection = if let Some(too_large) = self.budget.too_large(&spec.cost) {
             Some(Rejection::TooLarge(too_large))
-        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() >= max) {
+        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max) {
             Some(Rejection::QueueFull { max_queue })
         } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
             (self.earliest_start(now, &spec.cost, key) > deadline)
@@ -479,7 +479,7 @@ impl Scheduler {
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = waiting_for_budget
             .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
-            .map(|wait| now + wait.max(1));
+            .map(|wait| now.saturating_add(wait.max(1)));
         [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
     }
 
@@ -507,6 +507,13 @@ impl Scheduler {
         let before = self.budget.ledger();
         let charged_since: Ledger = std::array::from_fn(|i| before[i].wrapping_sub(ledger[i]));
         self.settle(&cost, kind, outcome.usage);
+        if kind == OutcomeKind::Success {
+            let actual = outcome.usage.map_or(cost, |usage| cost.actual(usage));
+            for state in self.budget.served(&cost, &actual, now) {
+                self.counters.limits_learned += 1;
+                self.events.push(Event::LimitChanged { state });
+            }
+        }
         self.learn(&outcome.feedback, &charged_since, started_at, now);
         if kind == OutcomeKind::RateLimited {
             let observed = &outcome.feedback.observations;
@@ -547,7 +554,7 @@ impl Scheduler {
         if !kind.is_congestion() {
             return;
         }
-        let until = retry_after.map(|after| now + after);
+        let until = retry_after.map(|after| now.saturating_add(after));
         if until.is_some_and(|until| self.gates.close(key, until)) {
             self.keys.hold_id(key); // the key's gate outlives its jobs: keep the id
         }
@@ -599,7 +606,7 @@ impl Scheduler {
             self.events.push(Event::RetriesExhausted { job: id, attempts: attempt, budget });
             return Verdict::Exhausted { attempts: attempt, budget };
         }
-        let at = now + self.retry.delay(attempt, retry_after, &mut self.rng);
+        let at = now.saturating_add(self.retry.delay(attempt, retry_after, &mut self.rng));
         let job = self.jobs.get_mut(&id).expect("job is running");
         job.state = State::Waiting;
         self.backing_off += 1;

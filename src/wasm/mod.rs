@@ -6,10 +6,8 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::{
-    classify, parse_headers, proto_duration, Config, ATTEMPT_LEASE_MS, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
-    Outcome, OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
-};
+use crate::wire::{self, millis, optional};
+use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, Outcome, OutcomeKind, Rejection, Scheduler, Usage, Verdict};
 
 // Decisions.
 const START: f64 = 1.0;
@@ -25,27 +23,6 @@ const GATE_OPENED: f64 = 14.0;
 const CONCURRENCY_CHANGED: f64 = 15.0;
 const LIMIT_CHANGED: f64 = 16.0;
 
-/// The settings array of the constructor, index by index.
-mod setting {
-    pub const MAX_CONCURRENT: usize = 0;
-    pub const MAX_QUEUE: usize = 1;
-    pub const BURST: usize = 2;
-    pub const ADAPTIVE: usize = 3;
-    pub const GATE_PER_KEY: usize = 4;
-    pub const MAX_ATTEMPTS: usize = 5;
-    pub const BASE_MS: usize = 6;
-    pub const MAX_DELAY_MS: usize = 7;
-    pub const MAX_RETRY_AFTER_MS: usize = 8;
-    pub const BUDGET_TTL_MS: usize = 9;
-    pub const BUDGET_MIN_PER_SEC: usize = 10;
-    pub const BUDGET_PERCENT: usize = 11;
-    pub const SEED: usize = 12;
-    /// Infinity for no lease.
-    pub const ATTEMPT_LEASE_MS: usize = 13;
-    /// Then one number per `LimitKind`, in order.
-    pub const LIMITS: usize = 14;
-}
-
 /// Encodes a rejection as `[kind, a, b, c]`.
 fn rejection(reason: Rejection) -> [f64; 4] {
     match reason {
@@ -53,19 +30,6 @@ fn rejection(reason: Rejection) -> [f64; 4] {
         Rejection::TooLarge(t) => [TOO_LARGE, t.limit.index() as f64, t.amount as f64, t.capacity as f64],
         Rejection::QueueFull { max_queue } => [QUEUE_FULL, max_queue as f64, 0.0, 0.0],
     }
-}
-
-fn millis(now: f64) -> u64 {
-    if now.is_finite() && now > 0.0 {
-        now as u64
-    } else {
-        0
-    }
-}
-
-/// A count from JS, where a negative number or NaN means "none".
-fn optional(value: f64) -> Option<u64> {
-    (value >= 0.0).then_some(value as u64)
 }
 
 const OUTCOMES: [OutcomeKind; 7] = [
@@ -102,41 +66,10 @@ pub struct Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// `settings` follows the layout of [`setting`]; a negative number leaves a value unset.
+    /// `settings` follows the layout of [`wire::setting`]; a negative number leaves a value unset.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: &[f64]) -> Result<Core, JsError> {
-        let get = |i: usize| settings.get(i).copied().unwrap_or(-1.0);
-        let default_retry = RetryPolicy::default();
-        let default_budget = RetryBudgetConfig::default();
-        let config = Config {
-            max_concurrent: optional(get(setting::MAX_CONCURRENT)).map(|n| n.min(u32::MAX as u64) as u32),
-            max_queue: optional(get(setting::MAX_QUEUE)).map(|n| n as usize),
-            burst: optional((get(setting::BURST) * FULL_BURST as f64).round()).map_or(FULL_BURST, |b| b as u32),
-            limits: LimitKind::ALL
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, kind)| optional(get(setting::LIMITS + i)).map(|v| (kind, v)))
-                .collect(),
-            adaptive_concurrency: get(setting::ADAPTIVE) != 0.0,
-            gate_per_key: get(setting::GATE_PER_KEY) > 0.0,
-            retry: RetryPolicy {
-                max_attempts: optional(get(setting::MAX_ATTEMPTS)).map_or(default_retry.max_attempts, |n| n as u32),
-                base_ms: optional(get(setting::BASE_MS)).unwrap_or(default_retry.base_ms),
-                cap_ms: optional(get(setting::MAX_DELAY_MS)).unwrap_or(default_retry.cap_ms),
-                max_retry_after_ms: optional(get(setting::MAX_RETRY_AFTER_MS)).unwrap_or(default_retry.max_retry_after_ms),
-            },
-            retry_budget: RetryBudgetConfig {
-                ttl_ms: optional(get(setting::BUDGET_TTL_MS)).unwrap_or(default_budget.ttl_ms),
-                min_per_sec: optional(get(setting::BUDGET_MIN_PER_SEC)).map_or(default_budget.min_per_sec, |n| n as u32),
-                percent: optional(get(setting::BUDGET_PERCENT)).map_or(default_budget.percent, |n| n as u32),
-            },
-            seed: optional(get(setting::SEED)).unwrap_or(0),
-            attempt_lease_ms: match get(setting::ATTEMPT_LEASE_MS) {
-                f64::INFINITY => None,
-                lease => optional(lease).or(Some(ATTEMPT_LEASE_MS)),
-            },
-            ..Config::default()
-        };
+        let config = wire::config(settings);
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), feedback: Feedback::default(), trap_armed: false })
     }

@@ -4,7 +4,7 @@
 // every job settles exactly once, that the counters add up, and that the wasm memory and the JS
 // heap at the end are within 1 MB of what they were after a warm-up.
 //
-//   node --expose-gc tests/soak/run.js [--jobs 1000000] [--keys 10000] [--seed 1]
+//   node --expose-gc tests/soak/run.js [--jobs 1000000] [--keys 10000] [--seed 1] [--warmup 50000]
 // (scripts/soak.sh runs it.) Prints progress every 100 000 jobs, then the figures.
 import { parseArgs } from 'node:util';
 import FakeTimers from '@sinonjs/fake-timers';
@@ -17,6 +17,7 @@ const { values: args } = parseArgs({
     keys: { type: 'string', default: '10000' },
     seed: { type: 'string', default: '1' },
     batch: { type: 'string', default: '5000' },
+    warmup: { type: 'string', default: '50000' },
   },
 });
 const JOBS = Number(args.jobs);
@@ -111,12 +112,15 @@ function memory() {
 }
 
 const started = performance.now();
-// A warm-up, so that the start figures are those of a limiter in use (the wasm memory grows
-// to its working size once and never shrinks).
-settledTarget += BATCH;
-await runBatch(BATCH);
+// A warm-up, so that the start figures are those of a limiter in use: the wasm memory grows
+// to its working size once (every key seen, the tables at their peak size) and never shrinks.
+let done = 0;
+while (done < Number(args.warmup)) {
+  settledTarget += BATCH;
+  await runBatch(BATCH);
+  done += BATCH;
+}
 const before = memory();
-let done = BATCH;
 while (done < JOBS) {
   const n = Math.min(BATCH, JOBS - done);
   settledTarget += n;

@@ -33,6 +33,9 @@ const now = () => Math.floor(performance.now());
 
 const idOf = (job) => job.generation * SLOTS + job.slot;
 
+/** Whether an event row names a key (a key's gate closing or opening). */
+const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] === 1;
+
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
  * two small integers (its slot in the core, the slot's generation): an id above 2^31 would be
@@ -456,11 +459,13 @@ export class Limiter extends EventTarget {
     const wake = readPoll(pointer, this.#sink, this.#jobOf);
     const events = this.#events;
     const dropped = this.#dropped;
+    // The key names of this output's events, read before any listener can call into the core
+    // (a schedule() from a listener would replace them).
+    const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
     this.#arm(wake);
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
-      let keys = null;
-      const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
+      const nextKey = () => keys.shift();
       for (const row of events) {
         const event = decodeEvent(row, this.#jobOf, nextKey, t);
         if (event) this.#emit(event[0], event[1]);

@@ -188,9 +188,10 @@ impl Core {
     }
 
     /// The key names that the last poll's events refer to, in order, one a line.
+    /// An array of strings: any character of a key crosses intact.
     #[wasm_bindgen(js_name = eventKeys)]
-    pub fn event_keys(&self) -> String {
-        self.event_keys.join("\n")
+    pub fn event_keys(&self) -> Vec<String> {
+        self.event_keys.clone()
     }
 
     /// The time of the next wake-up, or -1 for none.

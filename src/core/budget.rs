@@ -4,7 +4,8 @@
 
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
-use super::feedback::Observation;
+use super::feedback::{Feedback, Observation};
+use super::refusal::{lesson, Lesson};
 use super::time::Millis;
 
 pub const MINUTE_MS: u64 = 60_000;
@@ -116,13 +117,17 @@ pub struct Budget {
     /// Whether the provider keeps the unused part of a reservation (`max_tokens` beyond the
     /// real output): learned from a 429 that says a token bucket was short.
     keeps_unused: bool,
+    /// When the last 429 that said nothing came, and whether the provider took an attempt
+    /// started since (see [`refused`](Self::refused)).
+    bare_refusal_at: Option<Millis>,
+    taken_since_bare: bool,
 }
 
 impl Budget {
     /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
         let mut budget =
-            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false };
+            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false, bare_refusal_at: None, taken_since_bare: false };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
@@ -222,6 +227,45 @@ impl Budget {
         }
     }
 
+    /// Learns from a 429 to an attempt that reserved `cost` what its [`lesson`] teaches. Remaining
+    /// counts correct the levels (through [`observe`](Self::observe)); if one says a token bucket
+    /// was short of what sluice held for it, the provider keeps the unused part of reservations.
+    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the buckets
+    /// for empty only when the provider took an attempt since the last such 429: a first one
+    /// may be an outage, during which the provider's buckets keep refilling.
+    pub fn refused(&mut self, feedback: &Feedback, cost: &Cost, now: Millis) {
+        match lesson(feedback) {
+            Lesson::Counts => {
+                if feedback.observations.iter().any(|o| short_of_tokens(o, cost)) {
+                    self.keep_unused();
+                }
+            }
+            Lesson::Named(named) => {
+                for (kind, bucket) in self.active_mut() {
+                    let r = kind.resource();
+                    let hit = r == named || (named == Resource::Tokens && r != Resource::Requests);
+                    if hit && kind.window_ms() < DAY_MS {
+                        bucket.lower_to(0);
+                    }
+                }
+            }
+            Lesson::Bare => {
+                if self.taken_since_bare {
+                    self.drain();
+                }
+                self.bare_refusal_at = Some(now);
+                self.taken_since_bare = false;
+            }
+        }
+    }
+
+    /// The provider took an attempt started at `started_at` (it ended well).
+    pub fn accepted(&mut self, started_at: Millis) {
+        if self.bare_refusal_at.is_some_and(|at| started_at >= at) {
+            self.taken_since_bare = true;
+        }
+    }
+
     /// Applies what a response said about one limit. The provider's `remaining` counted up to
     /// the attempt's admission at `started_at`; `charged_since` is what other attempts took
     /// since (this attempt's own settling left out: a provider may not refund as sluice does),
@@ -304,6 +348,16 @@ impl Budget {
                 learned: !self.fixed[kind.index()],
             })
             .collect()
+    }
+}
+
+/// Whether `o` says a token bucket held less than `cost` needs of it.
+fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
+    match (o.resource, o.remaining) {
+        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
+            remaining < cost.amount(r)
+        }
+        _ => false,
     }
 }
 

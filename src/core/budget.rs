@@ -103,6 +103,10 @@ pub type Ledger = [i64; 4];
 /// from then.
 pub const TRANSIT_MS: u64 = 250;
 
+/// 429s short of tokens sluice held before it concludes that the provider keeps the unused part
+/// of reservations: one or two can come of estimates that are right only on average.
+const KEEPS_UNUSED_AFTER: u32 = 3;
+
 /// A response's limit is taken for a daily one when its bucket refills this slowly.
 const DAILY_IF_WINDOW_OVER_MS: u64 = 3 * 3_600_000;
 
@@ -121,13 +125,15 @@ pub struct Budget {
     /// started since (see [`refused`](Self::refused)).
     bare_refusal_at: Option<Millis>,
     taken_since_bare: bool,
+    /// 429s whose remaining count was short of what sluice held for the attempt.
+    short_refusals: u32,
 }
 
 impl Budget {
     /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
         let mut budget =
-            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false, bare_refusal_at: None, taken_since_bare: false };
+            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false, bare_refusal_at: None, taken_since_bare: false, short_refusals: 0 };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
@@ -228,8 +234,9 @@ impl Budget {
     }
 
     /// Learns from a 429 to an attempt that reserved `cost` what its [`lesson`] teaches. Remaining
-    /// counts correct the levels (through [`observe`](Self::observe)); if one says a token bucket
-    /// was short of what sluice held for it, the provider keeps the unused part of reservations.
+    /// counts correct the levels (through [`observe`](Self::observe)); when they say a token
+    /// bucket was short of what sluice held for it, [`KEEPS_UNUSED_AFTER`] times, the provider
+    /// keeps the unused part of reservations.
     /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the buckets
     /// for empty only when the provider took an attempt since the last such 429: a first one
     /// may be an outage, during which the provider's buckets keep refilling.
@@ -237,7 +244,10 @@ impl Budget {
         match lesson(feedback) {
             Lesson::Counts => {
                 if feedback.observations.iter().any(|o| short_of_tokens(o, cost)) {
-                    self.keep_unused();
+                    self.short_refusals += 1;
+                    if self.short_refusals >= KEEPS_UNUSED_AFTER {
+                        self.keep_unused();
+                    }
                 }
             }
             Lesson::Named(named) => {

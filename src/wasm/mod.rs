@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::{
     classify, parse_headers, proto_duration, Config, ATTEMPT_LEASE_MS, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
-    Outcome, OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
+    Outcome, OutcomeKind, Rejection, Resource, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST, RATIO_UNIT,
 };
 
 // Decisions.
@@ -44,6 +44,8 @@ mod setting {
     pub const ATTEMPT_LEASE_MS: usize = 13;
     /// Then one number per `LimitKind`, in order.
     pub const LIMITS: usize = 14;
+    /// 0 for off (after the limits).
+    pub const CALIBRATE: usize = LIMITS + 6;
 }
 
 /// Encodes a rejection as `[kind, a, b, c]`.
@@ -77,6 +79,10 @@ const OUTCOMES: [OutcomeKind; 7] = [
     OutcomeKind::Aborted,
     OutcomeKind::TimedOut,
 ];
+
+/// What an error body may name (js/src/codes.js `NAMED`): nothing, or one resource.
+const NAMED_LIMITS: [Option<Resource>; 5] =
+    [None, Some(Resource::Requests), Some(Resource::Tokens), Some(Resource::InputTokens), Some(Resource::OutputTokens)];
 
 const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
 
@@ -133,6 +139,7 @@ impl Core {
                 f64::INFINITY => None,
                 lease => optional(lease).or(Some(ATTEMPT_LEASE_MS)),
             },
+            calibrate: get(setting::CALIBRATE) != 0.0,
             ..Config::default()
         };
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
@@ -251,11 +258,13 @@ impl Core {
 
     /// What the response of the attempt about to be reported said: `headers` holds names and
     /// values, each on a line; `wall_now` is the wall clock (for dated headers); `retry_delay`
-    /// a protobuf duration from an error body (Gemini), or empty.
-    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str) {
+    /// a protobuf duration from an error body (Gemini), or empty; `limit_named` the limit an
+    /// error body names (an index of `NAMED_LIMITS`).
+    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str, limit_named: u32) {
         let mut lines = headers.split('\n');
         let pairs = std::iter::from_fn(|| Some((lines.next()?, lines.next()?)));
         self.feedback = parse_headers(pairs, millis(wall_now));
+        self.feedback.limit_named = NAMED_LIMITS.get(limit_named as usize).copied().flatten();
         if self.feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
             self.feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
         }
@@ -317,11 +326,24 @@ impl Core {
             })
             .collect();
         let gate = s.gate_closed_until.map_or("null".to_string(), |t| t.to_string());
+        let calibration = s.calibration.map_or("null".to_string(), |c| {
+            // Ratios as decimals with six places, without floating-point formatting (it weighs on the .wasm).
+            let ratio = |ppm: u32| format!("{}.{:06}", ppm / RATIO_UNIT, ppm % RATIO_UNIT);
+            format!(
+                r#"{{"input":{},"output":{},"tokens":{},"typicalInputTokens":{},"typicalOutputTokens":{},"samples":{}}}"#,
+                ratio(c.input),
+                ratio(c.output),
+                ratio(c.tokens),
+                c.typical.input,
+                c.typical.output,
+                c.samples
+            )
+        });
         format!(
             concat!(
                 r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
                 r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"lost":{},"#,
-                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
+                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"calibration":{},"limits":[{}]}}"#
             ),
             s.in_flight,
             s.queued,
@@ -343,6 +365,7 @@ impl Core {
             c.rate_limited,
             c.gate_closed,
             c.limits_learned,
+            calibration,
             limits.join(",")
         )
     }

@@ -174,6 +174,7 @@ export class Limiter extends EventTarget {
     for (const { name, ...level } of s.limits) budgets[name] = level;
     delete s.limits;
     if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
+    if (s.calibration) for (const ratio of ['input', 'output', 'tokens']) s.calibration[ratio] /= 1e6; // millionths
     return { ...s, budgets };
   }
 

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::{
     classify, parse_headers, proto_duration, Config, ATTEMPT_LEASE_MS, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
-    Outcome, OutcomeKind, Rejection, Resource, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST, RATIO_UNIT,
+    Outcome, OutcomeKind, Rejection, Resource, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
 };
 
 // Decisions.
@@ -326,17 +326,11 @@ impl Core {
             })
             .collect();
         let gate = s.gate_closed_until.map_or("null".to_string(), |t| t.to_string());
+        // Ratios in millionths (JS divides): no floating-point formatting in the .wasm.
         let calibration = s.calibration.map_or("null".to_string(), |c| {
-            // Ratios as decimals with six places, without floating-point formatting (it weighs on the .wasm).
-            let ratio = |ppm: u32| format!("{}.{:06}", ppm / RATIO_UNIT, ppm % RATIO_UNIT);
             format!(
                 r#"{{"input":{},"output":{},"tokens":{},"typicalInputTokens":{},"typicalOutputTokens":{},"samples":{}}}"#,
-                ratio(c.input),
-                ratio(c.output),
-                ratio(c.tokens),
-                c.typical.input,
-                c.typical.output,
-                c.samples
+                c.input, c.output, c.tokens, c.typical.input, c.typical.output, c.samples
             )
         });
         format!(

@@ -22,6 +22,8 @@ pub mod setting {
     pub const ATTEMPT_LEASE_MS: usize = 13;
     /// Then one number per `LimitKind`, in order.
     pub const LIMITS: usize = 14;
+    /// 0 for off (after the limits).
+    pub const CALIBRATE: usize = LIMITS + 6;
 }
 
 /// A time from JS: milliseconds, anything not a positive finite number read as 0.
@@ -84,6 +86,7 @@ pub fn config(settings: &[f64]) -> Config {
             f64::INFINITY => None,
             lease => optional(lease).or(Some(ATTEMPT_LEASE_MS)),
         },
+        calibrate: get(setting::CALIBRATE) != 0.0,
         ..Config::default()
     }
 }

@@ -209,6 +209,7 @@ export class Limiter extends EventTarget {
     for (const { name, ...level } of s.limits) budgets[name] = level;
     delete s.limits;
     if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
+    if (s.calibration) for (const ratio of ['input', 'output', 'tokens']) s.calibration[ratio] /= 1e6; // millionths
     return { ...s, budgets };
   }
 
@@ -417,7 +418,7 @@ export class Limiter extends EventTarget {
         if (verdict !== undefined) kind = code.OUTCOME[verdict];
       }
       const lines = headerLines(seen.headers);
-      if (lines || seen.retryDelay) this.#core.feedback(Date.now(), lines, seen.retryDelay);
+      if (lines || seen.retryDelay || seen.named) this.#core.feedback(Date.now(), lines, seen.retryDelay, seen.named);
     }
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;

@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::wire::{self, millis, optional};
-use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, Outcome, OutcomeKind, Rejection, Scheduler, Usage, Verdict};
+use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, Outcome, OutcomeKind, Rejection, Resource, Scheduler, Usage, Verdict};
 
 // Decisions.
 const START: f64 = 1.0;
@@ -41,6 +41,10 @@ const OUTCOMES: [OutcomeKind; 7] = [
     OutcomeKind::Aborted,
     OutcomeKind::TimedOut,
 ];
+
+/// What an error body may name (js/src/codes.js `NAMED`): nothing, or one resource.
+const NAMED_LIMITS: [Option<Resource>; 5] =
+    [None, Some(Resource::Requests), Some(Resource::Tokens), Some(Resource::InputTokens), Some(Resource::OutputTokens)];
 
 const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
 
@@ -202,11 +206,13 @@ impl Core {
 
     /// What the response of the attempt about to be reported said: `headers` holds names and
     /// values, each on a line; `wall_now` is the wall clock (for dated headers); `retry_delay`
-    /// a protobuf duration from an error body (Gemini), or empty.
-    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str) {
+    /// a protobuf duration from an error body (Gemini), or empty; `limit_named` the limit an
+    /// error body names (an index of `NAMED_LIMITS`).
+    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str, limit_named: u32) {
         let mut lines = headers.split('\n');
         let pairs = std::iter::from_fn(|| Some((lines.next()?, lines.next()?)));
         self.feedback = parse_headers(pairs, millis(wall_now));
+        self.feedback.limit_named = NAMED_LIMITS.get(limit_named as usize).copied().flatten();
         if self.feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
             self.feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
         }
@@ -268,11 +274,18 @@ impl Core {
             })
             .collect();
         let gate = s.gate_closed_until.map_or("null".to_string(), |t| t.to_string());
+        // Ratios in millionths (JS divides): no floating-point formatting in the .wasm.
+        let calibration = s.calibration.map_or("null".to_string(), |c| {
+            format!(
+                r#"{{"input":{},"output":{},"tokens":{},"typicalInputTokens":{},"typicalOutputTokens":{},"samples":{}}}"#,
+                c.input, c.output, c.tokens, c.typical.input, c.typical.output, c.samples
+            )
+        });
         format!(
             concat!(
                 r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
                 r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"lost":{},"#,
-                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
+                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"calibration":{},"limits":[{}]}}"#
             ),
             s.in_flight,
             s.queued,
@@ -294,6 +307,7 @@ impl Core {
             c.rate_limited,
             c.gate_closed,
             c.limits_learned,
+            calibration,
             limits.join(",")
         )
     }

@@ -10,5 +10,7 @@ export {
   QueueFullError,
   RetryError,
   EstimateTooLargeError,
+  ClearedError,
+  ClosedError,
 } from './errors.js';
 export { readUsage } from './usage.js';

@@ -6,9 +6,11 @@
 import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { AbortError, EstimateTooLargeError, RetryError } from './errors.js';
+import { bodyUsage, discard } from './body.js';
+import { AbortError, ClearedError, ClosedError, EstimateTooLargeError, RetryError } from './errors.js';
 import { decodeEvent } from './events.js';
-import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
+import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
+import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
@@ -33,6 +35,11 @@ const now = () => Math.floor(performance.now());
 
 const idOf = (job) => job.generation * SLOTS + job.slot;
 
+/** How a closed limiter treats its waiting jobs (`close({ drain })`). */
+const DRAIN = 1;
+const REJECT = 2;
+const CLOSE_OPTIONS = new Set(['drain']);
+
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
  * two small integers (its slot in the core, the slot's generation): an id above 2^31 would be
@@ -55,6 +62,8 @@ class Job {
     this.timer = null;
     /** From the start of a wait until the job's own continuation has run. */
     this.asleep = false;
+    /** Its times and usage, while someone listens to `started` or `settled` (lifecycle.js). */
+    this.trace = null;
   }
 }
 
@@ -83,6 +92,13 @@ export class Limiter extends EventTarget {
   #ownTimers = inWorkers();
   /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
   #unconfirmed = new Map();
+  /** Listeners of the per-job events, made when the first one comes. */
+  #jobEvents = null;
+  /** Producers waiting for the queue to shrink: `{ limit, resolve }` (onQueueBelow). */
+  #below = [];
+  #paused = false;
+  /** 0 open; closed: DRAIN lets waiting jobs run, REJECT drops them. */
+  #closed = 0;
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
@@ -110,6 +126,7 @@ export class Limiter extends EventTarget {
     check.func('task', task);
     const o = parseJobOptions(opts);
     if (o.signal?.aborted) return Promise.reject(new AbortError(o.signal.reason));
+    if (this.#closed !== 0) return Promise.reject(new ClosedError());
     if (this.#unseeded) {
       this.#unseeded = false;
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
@@ -133,11 +150,39 @@ export class Limiter extends EventTarget {
     const job = new Job(id, task, o);
     this.#jobs[id % SLOTS] = job;
     this.#active += 1;
+    const events = this.#jobEvents;
+    if (events !== null) {
+      if (events.tracing()) job.trace = new Trace(now());
+      if (events.has('queued')) events.emit(this, 'queued', { id, key: o.key || undefined, priority: o.priority });
+    }
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
     const admitted = submitted > 0 ? this.#admit(job, maxWait < 0 ? now() : t) : this.#admission(id, job);
-    return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
+    const settled = admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
+    return job.trace === null ? settled : this.#traced(settled, job);
+  }
+
+  /** `settled`, telling the `settled` listeners how the job ended. */
+  #traced(settled, job) {
+    const tell = (outcome, result) => {
+      const events = this.#jobEvents;
+      if (!events.has('settled')) return;
+      const { trace } = job;
+      const detail = { id: idOf(job), key: job.o.key || undefined, outcome, attempts: job.attempt, latencyMs: now() - trace.queuedAt, usage: trace.usage };
+      detail[outcome === 'fulfilled' ? 'value' : 'error'] = result;
+      events.emit(this, 'settled', detail);
+    };
+    return settled.then(
+      (value) => {
+        tell('fulfilled', value);
+        return value;
+      },
+      (error) => {
+        tell('rejected', error);
+        throw error;
+      },
+    );
   }
 
   /** The reaction to any job's admission, in the job's own continuation. */
@@ -145,20 +190,99 @@ export class Limiter extends EventTarget {
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
-   * arguments, to estimate each call's tokens.
+   * arguments, to estimate each call's tokens. `fn` is called with the attempt's context as
+   * `this` (its `signal`, `attempt`, `reportUsage`), which an arrow function simply ignores.
    */
   wrap(fn, opts) {
     check.func('fn', fn);
     if (typeof opts !== 'function') parseJobOptions(opts);
-    return (...args) => this.schedule(() => fn(...args), typeof opts === 'function' ? opts(...args) : opts);
+    return (...args) => this.schedule((ctx) => fn.apply(ctx, args), typeof opts === 'function' ? opts(...args) : opts);
   }
 
   /** Calls `listener(detail)` on each event of `type`; returns a function that stops it. */
   on(type, listener) {
     check.func('listener', listener);
+    if (JOB_EVENTS.includes(type)) return (this.#jobEvents ??= new JobListeners()).on(type, listener);
     const handler = (event) => listener(event.detail);
     this.addEventListener(type, handler);
     return () => this.removeEventListener(type, handler);
+  }
+
+  // The per-job events are dispatched only while someone listens: the limiter counts their listeners.
+  addEventListener(type, listener, options) {
+    super.addEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) (this.#jobEvents ??= new JobListeners()).added(type, listener);
+  }
+
+  removeEventListener(type, listener, options) {
+    super.removeEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) this.#jobEvents?.removed(type, listener);
+  }
+
+  /** Nothing starts until `resume()`: running attempts go on, new jobs queue. */
+  pause() {
+    this.#paused = true;
+    this.#core.pause();
+  }
+
+  resume() {
+    this.#paused = false;
+    this.#core.resume();
+    this.#pump();
+  }
+
+  /** Rejects every job waiting to start (or backing off to retry) with ClearedError; returns how many. */
+  clear() {
+    return this.#dropWaiting(ClearedError);
+  }
+
+  /**
+   * Takes no new job (they reject with ClosedError) and resolves when the limiter is idle.
+   * `drain: true` (the default) lets the waiting jobs run; `false` rejects them with ClosedError.
+   */
+  close(options) {
+    const o = check.options('options', options, CLOSE_OPTIONS);
+    const drain = o.drain === undefined || check.boolean('drain', o.drain);
+    if (this.#closed !== REJECT) this.#closed = drain ? DRAIN : REJECT;
+    if (!drain) this.#dropWaiting(ClosedError);
+    return this.onIdle();
+  }
+
+  /**
+   * Changes limits at run time (an account moved to another tier): `maxConcurrent`, `maxQueue`
+   * and the rate limits, checked as the constructor checks them. A lower limit rejects the waiting
+   * jobs it can never hold.
+   */
+  update(options) {
+    const u = parseUpdate(options);
+    if (u.maxConcurrent !== undefined) this.#core.setMaxConcurrent(u.maxConcurrent);
+    if (u.maxQueue !== undefined) this.#core.setMaxQueue(u.maxQueue);
+    const t = now();
+    for (const [kind, value] of u.limits) this.#core.setLimit(t, kind, value);
+    this.#pump(t);
+  }
+
+  /** Resolves when fewer than `limit` jobs wait to start: a producer awaits it before adding more. */
+  onQueueBelow(limit) {
+    check.integer('limit', limit);
+    if (this.#core.queued() < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#below.push({ limit, resolve }));
+  }
+
+  /** Rejects the jobs waiting to start or to retry with a new `ErrorClass`; returns how many. */
+  #dropWaiting(ErrorClass) {
+    const t = now();
+    let dropped = 0;
+    for (const job of this.#jobs) {
+      if (job === undefined || job.resolve === null) continue;
+      const id = idOf(job);
+      if (!this.#core.cancel(t, id)) continue;
+      this.#wake(job, new ErrorClass());
+      this.#forget(id);
+      dropped += 1;
+    }
+    this.#pump(t);
+    return dropped;
   }
 
   /** Resolves when no job is queued, backing off or running. */
@@ -174,7 +298,8 @@ export class Limiter extends EventTarget {
     for (const { name, ...level } of s.limits) budgets[name] = level;
     delete s.limits;
     if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
-    return { ...s, budgets };
+    s.tokens.used = s.tokens.input + s.tokens.output;
+    return { ...s, paused: this.#paused, budgets };
   }
 
   /**
@@ -202,12 +327,17 @@ export class Limiter extends EventTarget {
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
+        const { trace } = job;
+        if (trace !== null) this.#started(job, trace);
         const watch = watchAttempt(ctx, o);
         let value;
         let threw = false;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
+          // A returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
+          const reading = ctx.usage === null ? bodyUsage(value) : null;
+          if (reading !== null) ctx.usage = await (watch ? Promise.race([reading, watch.promise]) : reading);
         } catch (e) {
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
           value = watch?.error ?? e;
@@ -216,16 +346,31 @@ export class Limiter extends EventTarget {
           watch?.dispose();
         }
         const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (trace !== null) {
+          trace.since = now();
+          trace.add(ctx.usage);
+        }
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
           return value;
         }
+        if (!threw) discard(value);
+        // Closed without draining: the retry never goes out.
+        if (this.#closed === REJECT && this.#core.cancel(now(), id)) throw new ClosedError();
         const next = this.#admit(job, now());
         if (next !== job) this.#woken(await next);
       }
     } finally {
       this.#forget(id);
+    }
+  }
+
+  /** Tells the `started` listeners that an attempt of `job` begins. */
+  #started(job, trace) {
+    const t = now();
+    if (this.#jobEvents.has('started')) {
+      this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: t - trace.since });
     }
   }
 
@@ -356,6 +501,7 @@ export class Limiter extends EventTarget {
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
     const usage = ctx.usage ?? (threw ? null : readUsage(value));
+    ctx.usage = usage;
     const t = now();
     const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
     const verdict = readVerdict(out);
@@ -393,6 +539,7 @@ export class Limiter extends EventTarget {
     const events = this.#events;
     const dropped = this.#dropped;
     this.#arm(wake);
+    if (this.#below.length !== 0) this.#resolveBelow();
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
       let keys = null;
@@ -448,6 +595,17 @@ export class Limiter extends EventTarget {
       this.#timerAt = Infinity;
       this.#pump();
     }, Math.min(Math.max(0, wake - now()), MAX_DELAY));
+  }
+
+  /** Resolves the producers waiting for the queue to shrink below their limit. */
+  #resolveBelow() {
+    const queued = this.#core.queued();
+    const still = [];
+    for (const waiter of this.#below) {
+      if (queued < waiter.limit) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#below = still;
   }
 
   #resolveIdle() {

@@ -62,6 +62,21 @@ export function parseLimiterOptions(input) {
   };
 }
 
+const UPDATABLE = new Set(['maxConcurrent', 'maxQueue', ...LIMIT_NAMES]);
+
+/**
+ * Checks `limiter.update(options)`, as the constructor checks the same options. Returns what
+ * changes: `maxConcurrent` and `maxQueue` (-1 for none) when given, and `[index, value]` per limit.
+ */
+export function parseUpdate(input) {
+  const o = check.options('options', input, UPDATABLE);
+  return {
+    maxConcurrent: o.maxConcurrent === undefined ? undefined : count('maxConcurrent', o.maxConcurrent, { infinite: true }),
+    maxQueue: o.maxQueue === undefined ? undefined : count('maxQueue', o.maxQueue, { min: 0, infinite: true }),
+    limits: LIMIT_NAMES.flatMap((name, i) => (o[name] === undefined ? [] : [[i, count(name, o[name])]])),
+  };
+}
+
 /** Checks what a `classify` option returned. */
 export function checkClass(value) {
   if (value === undefined || CLASSES.has(value)) return value;

@@ -296,6 +296,40 @@ impl Core {
         self.scheduler.cancel(millis(now), job as u64)
     }
 
+    /// Nothing starts until `resume`; the host polls after either.
+    pub fn pause(&mut self) {
+        self.scheduler.pause_queue();
+    }
+
+    pub fn resume(&mut self) {
+        self.scheduler.resume_queue();
+    }
+
+    /// Sets the rate limit of index `kind` (`LimitKind::ALL`) to `limit`, as the user's own.
+    #[wasm_bindgen(js_name = setLimit)]
+    pub fn set_limit(&mut self, now: f64, kind: usize, limit: f64) {
+        if let (Some(&kind), Some(limit)) = (LimitKind::ALL.get(kind), optional(limit)) {
+            self.scheduler.set_limit(millis(now), kind, limit);
+        }
+    }
+
+    /// Moves the concurrency cap; below 0 for none.
+    #[wasm_bindgen(js_name = setMaxConcurrent)]
+    pub fn set_max_concurrent(&mut self, max: f64) {
+        self.scheduler.set_max_concurrent(optional(max).map(|n| n.min(u32::MAX as u64) as u32));
+    }
+
+    /// Moves the most jobs that may wait; below 0 for no cap.
+    #[wasm_bindgen(js_name = setMaxQueue)]
+    pub fn set_max_queue(&mut self, max: f64) {
+        self.scheduler.set_max_queue(optional(max).map(|n| n as usize));
+    }
+
+    /// Jobs waiting to start (a cheap read, for backpressure).
+    pub fn queued(&self) -> f64 {
+        self.scheduler.queued() as f64
+    }
+
     /// A snapshot as JSON (not on the hot path).
     #[wasm_bindgen(js_name = statsJson)]
     pub fn stats_json(&self) -> String {
@@ -321,7 +355,8 @@ impl Core {
             concat!(
                 r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
                 r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"lost":{},"#,
-                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
+                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"#,
+                r#""tokens":{{"reserved":{},"refunded":{},"input":{},"output":{}}},"limits":[{}]}}"#
             ),
             s.in_flight,
             s.queued,
@@ -343,6 +378,10 @@ impl Core {
             c.rate_limited,
             c.gate_closed,
             c.limits_learned,
+            c.tokens_reserved,
+            c.tokens_refunded,
+            c.input_tokens_used,
+            c.output_tokens_used,
             limits.join(",")
         )
     }

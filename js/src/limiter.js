@@ -159,34 +159,24 @@ export class Limiter extends EventTarget {
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
     const admitted = submitted > 0 ? this.#admit(job, maxWait < 0 ? now() : t) : this.#admission(id, job);
-    const settled = admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
-    return job.trace === null ? settled : this.#traced(settled, job);
+    return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
-  /** `settled`, telling the `settled` listeners how the job ended. */
-  #traced(settled, job) {
-    const tell = (outcome, result) => {
-      const events = this.#jobEvents;
-      if (!events.has('settled')) return;
-      const { trace } = job;
-      const detail = { id: idOf(job), key: job.o.key || undefined, outcome, attempts: job.attempt, latencyMs: now() - trace.queuedAt, usage: trace.usage };
-      detail[outcome === 'fulfilled' ? 'value' : 'error'] = result;
-      events.emit(this, 'settled', detail);
-    };
-    return settled.then(
-      (value) => {
-        tell('fulfilled', value);
-        return value;
-      },
-      (error) => {
-        tell('rejected', error);
-        throw error;
-      },
-    );
+  /** Tells the `settled` listeners how a traced job ended (its promise settles right after). */
+  #settled(job, outcome, result) {
+    const events = this.#jobEvents;
+    if (!events.has('settled')) return;
+    const { trace } = job;
+    const detail = { id: idOf(job), key: job.o.key || undefined, outcome, attempts: job.attempt, latencyMs: now() - trace.queuedAt, usage: trace.usage };
+    detail[outcome === 'fulfilled' ? 'value' : 'error'] = result;
+    events.emit(this, 'settled', detail);
   }
 
   /** The reaction to any job's admission, in the job's own continuation. */
-  #admitted = (job) => this.#attempts(this.#woken(job));
+  #admitted = (job) => {
+    if (job.trace !== null && job.decision instanceof Error) this.#settled(job, 'rejected', job.decision);
+    return this.#attempts(this.#woken(job));
+  };
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
@@ -314,6 +304,7 @@ export class Limiter extends EventTarget {
     this.#ready.delete(id);
     if (decided instanceof Error) {
       this.#forget(id);
+      if (job.trace !== null && job.attempt === 0) this.#settled(job, 'rejected', decided);
       return Promise.reject(decided);
     }
     job.attempt = decided | 0;
@@ -347,12 +338,13 @@ export class Limiter extends EventTarget {
         }
         const verdict = this.#finish(id, ctx, value, threw, watch?.error);
         if (trace !== null) {
-          trace.since = now();
+          if (this.#jobEvents.has('started')) trace.since = now();
           trace.add(ctx.usage);
         }
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
+          if (trace !== null) this.#settled(job, 'fulfilled', value);
           return value;
         }
         if (!threw) discard(value);
@@ -361,6 +353,9 @@ export class Limiter extends EventTarget {
         const next = this.#admit(job, now());
         if (next !== job) this.#woken(await next);
       }
+    } catch (error) {
+      if (job.trace !== null) this.#settled(job, 'rejected', error);
+      throw error;
     } finally {
       this.#forget(id);
     }
@@ -368,9 +363,8 @@ export class Limiter extends EventTarget {
 
   /** Tells the `started` listeners that an attempt of `job` begins. */
   #started(job, trace) {
-    const t = now();
     if (this.#jobEvents.has('started')) {
-      this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: t - trace.since });
+      this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
     }
   }
 

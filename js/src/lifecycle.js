@@ -34,32 +34,37 @@ export class JobListeners {
   /** `on()` listeners by type, and addEventListener ones (by identity, to count them once). */
   #direct = { queued: [], started: [], settled: [] };
   #dom = { queued: new Set(), started: new Set(), settled: new Set() };
-
-  /** Whether anyone listens to `type`. (A `once` listener counts until it is removed.) */
-  has(type) {
-    return this.#direct[type].length !== 0 || this.#dom[type].size !== 0;
-  }
-
+  /** Whether anyone listens, by type, kept up to date as listeners come and go (read per job; a `once` listener counts until removed). */
+  queued = false;
+  started = false;
+  settled = false;
   /** Whether a job needs a trace: someone listens to `started` or `settled`. */
-  tracing() {
-    return this.has('started') || this.has('settled');
+  tracing = false;
+
+  #count(type) {
+    this[type] = this.#direct[type].length !== 0 || this.#dom[type].size !== 0;
+    this.tracing = this.started || this.settled;
   }
 
   on(type, listener) {
     const list = this.#direct[type];
     list.push(listener);
+    this.#count(type);
     return () => {
       const i = list.indexOf(listener);
       if (i >= 0) list.splice(i, 1);
+      this.#count(type);
     };
   }
 
   added(type, listener) {
     if (listener) this.#dom[type].add(listener);
+    this.#count(type);
   }
 
   removed(type, listener) {
     this.#dom[type].delete(listener);
+    this.#count(type);
   }
 
   /** Calls the `on()` listeners, then dispatches to the others. A listener's error is reported apart. */

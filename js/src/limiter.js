@@ -152,8 +152,8 @@ export class Limiter extends EventTarget {
     this.#active += 1;
     const events = this.#jobEvents;
     if (events !== null) {
-      if (events.tracing()) job.trace = new Trace(now());
-      if (events.has('queued')) events.emit(this, 'queued', { id, key: o.key || undefined, priority: o.priority });
+      if (events.tracing) job.trace = new Trace(now());
+      if (events.queued) events.emit(this, 'queued', { id, key: o.key || undefined, priority: o.priority });
     }
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
@@ -165,10 +165,14 @@ export class Limiter extends EventTarget {
   /** Tells the `settled` listeners how a traced job ended (its promise settles right after). */
   #settled(job, outcome, result) {
     const events = this.#jobEvents;
-    if (!events.has('settled')) return;
+    if (!events.settled) return;
     const { trace } = job;
-    const detail = { id: idOf(job), key: job.o.key || undefined, outcome, attempts: job.attempt, latencyMs: now() - trace.queuedAt, usage: trace.usage };
-    detail[outcome === 'fulfilled' ? 'value' : 'error'] = result;
+    const key = job.o.key || undefined;
+    const latencyMs = now() - trace.queuedAt;
+    const detail =
+      outcome === 'fulfilled'
+        ? { id: idOf(job), key, outcome, value: result, attempts: job.attempt, latencyMs, usage: trace.usage }
+        : { id: idOf(job), key, outcome, error: result, attempts: job.attempt, latencyMs, usage: trace.usage };
     events.emit(this, 'settled', detail);
   }
 
@@ -338,7 +342,7 @@ export class Limiter extends EventTarget {
         }
         const verdict = this.#finish(id, ctx, value, threw, watch?.error);
         if (trace !== null) {
-          if (this.#jobEvents.has('started')) trace.since = now();
+          if (this.#jobEvents.started) trace.since = now();
           trace.add(ctx.usage);
         }
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
@@ -363,7 +367,7 @@ export class Limiter extends EventTarget {
 
   /** Tells the `started` listeners that an attempt of `job` begins. */
   #started(job, trace) {
-    if (this.#jobEvents.has('started')) {
+    if (this.#jobEvents.started) {
       this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
     }
   }

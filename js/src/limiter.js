@@ -215,13 +215,11 @@ export class Limiter extends EventTarget {
 
   /** Nothing starts until `resume()`: running attempts go on, new jobs queue. */
   pause() {
-    this.#paused = true;
-    this.#core.pause();
+    this.#core.setPaused((this.#paused = true));
   }
 
   resume() {
-    this.#paused = false;
-    this.#core.resume();
+    this.#core.setPaused((this.#paused = false));
     this.#pump();
   }
 
@@ -248,11 +246,9 @@ export class Limiter extends EventTarget {
    * jobs it can never hold.
    */
   update(options) {
-    const u = parseUpdate(options);
-    if (u.maxConcurrent !== undefined) this.#core.setMaxConcurrent(u.maxConcurrent);
-    if (u.maxQueue !== undefined) this.#core.setMaxQueue(u.maxQueue);
+    const settings = parseUpdate(options);
     const t = now();
-    for (const [kind, value] of u.limits) this.#core.setLimit(t, kind, value);
+    this.#core.reconfigure(t, settings);
     this.#pump(t);
   }
 

@@ -296,33 +296,33 @@ impl Core {
         self.scheduler.cancel(millis(now), job as u64)
     }
 
-    /// Nothing starts until `resume`; the host polls after either.
-    pub fn pause(&mut self) {
-        self.scheduler.pause_queue();
-    }
-
-    pub fn resume(&mut self) {
-        self.scheduler.resume_queue();
-    }
-
-    /// Sets the rate limit of index `kind` (`LimitKind::ALL`) to `limit`, as the user's own.
-    #[wasm_bindgen(js_name = setLimit)]
-    pub fn set_limit(&mut self, now: f64, kind: usize, limit: f64) {
-        if let (Some(&kind), Some(limit)) = (LimitKind::ALL.get(kind), optional(limit)) {
-            self.scheduler.set_limit(millis(now), kind, limit);
+    /// Pauses the queue (nothing starts) or lets it go again; the host polls after.
+    #[wasm_bindgen(js_name = setPaused)]
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused {
+            self.scheduler.pause_queue();
+        } else {
+            self.scheduler.resume_queue();
         }
     }
 
-    /// Moves the concurrency cap; below 0 for none.
-    #[wasm_bindgen(js_name = setMaxConcurrent)]
-    pub fn set_max_concurrent(&mut self, max: f64) {
-        self.scheduler.set_max_concurrent(optional(max).map(|n| n.min(u32::MAX as u64) as u32));
-    }
-
-    /// Moves the most jobs that may wait; below 0 for no cap.
-    #[wasm_bindgen(js_name = setMaxQueue)]
-    pub fn set_max_queue(&mut self, max: f64) {
-        self.scheduler.set_max_queue(optional(max).map(|n| n as usize));
+    /// Changes limits at run time. `settings` follows the constructor's layout ([`setting`]);
+    /// only `MAX_CONCURRENT`, `MAX_QUEUE` and the limits are read, NaN leaves one as it is, and
+    /// below 0 lifts a cap (a rate limit cannot be lifted).
+    pub fn reconfigure(&mut self, now: f64, settings: &[f64]) {
+        let get = |i: usize| settings.get(i).copied().unwrap_or(f64::NAN);
+        if !get(setting::MAX_CONCURRENT).is_nan() {
+            let max = optional(get(setting::MAX_CONCURRENT)).map(|n| n.min(u32::MAX as u64) as u32);
+            self.scheduler.set_max_concurrent(max);
+        }
+        if !get(setting::MAX_QUEUE).is_nan() {
+            self.scheduler.set_max_queue(optional(get(setting::MAX_QUEUE)).map(|n| n as usize));
+        }
+        for (i, kind) in LimitKind::ALL.into_iter().enumerate() {
+            if let Some(limit) = optional(get(setting::LIMITS + i)) {
+                self.scheduler.set_limit(millis(now), kind, limit);
+            }
+        }
     }
 
     /// Jobs waiting to start (a cheap read, for backpressure).

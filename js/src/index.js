@@ -12,5 +12,6 @@ export {
   EstimateTooLargeError,
   ClearedError,
   ClosedError,
+  SluiceInternalError,
 } from './errors.js';
 export { readUsage } from './usage.js';

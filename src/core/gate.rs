@@ -50,7 +50,7 @@ impl Gate {
     pub fn tick(&mut self, now: Millis) {
         match *self {
             Gate::Closed { until } if until <= now => *self = Gate::HalfOpen,
-            Gate::Probing { since, .. } if since + PROBE_PATIENCE_MS <= now => *self = Gate::Open,
+            Gate::Probing { since, .. } if since.saturating_add(PROBE_PATIENCE_MS) <= now => *self = Gate::Open,
             _ => {}
         }
     }
@@ -84,7 +84,7 @@ impl Gate {
     pub fn wake(&self) -> Option<Millis> {
         match *self {
             Gate::Closed { until } => Some(until),
-            Gate::Probing { since, .. } => Some(since + PROBE_PATIENCE_MS),
+            Gate::Probing { since, .. } => Some(since.saturating_add(PROBE_PATIENCE_MS)),
             _ => None,
         }
     }
@@ -147,6 +147,11 @@ impl Gates {
         } else {
             self.global.ended(job, congested);
         }
+    }
+
+    /// Keys with a gate of their own now.
+    pub fn key_gates(&self) -> usize {
+        self.keys.len()
     }
 
     /// Whether `key`'s own gate holds its jobs back (the global gate is checked apart).

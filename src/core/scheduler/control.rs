@@ -38,7 +38,7 @@ impl Scheduler {
     }
 
     /// Moves the most jobs that may wait; `None` for no cap. Jobs waiting beyond it stay.
-    pub fn set_max_queue(&mut self, max: Option<usize>) {
+    pub fn set_max_queue(&mut self, max: Option<u64>) {
         self.config.max_queue = max;
     }
 

@@ -1,7 +1,7 @@
 //! The encoding between the core and the JS wrapper, in plain Rust so that native tests reach
 //! it: what a number from JS means to the core. The `wasm` module is only its shell.
 
-use crate::{Config, LimitKind, RetryBudgetConfig, RetryPolicy, ATTEMPT_LEASE_MS, FULL_BURST};
+use crate::{Config, LimitKind, RetryBudgetConfig, RetryPolicy, Scheduler, ATTEMPT_LEASE_MS, FULL_BURST};
 
 /// The settings array of the constructor, index by index.
 pub mod setting {
@@ -91,9 +91,39 @@ pub fn config(settings: &[f64]) -> Config {
     }
 }
 
+/// Applies `limiter.update()`: `settings` in the constructor's layout, where only
+/// `MAX_CONCURRENT`, `MAX_QUEUE` and the limits are read and NaN leaves one as it is; below 0
+/// lifts a cap (a rate limit cannot be lifted: its negative is ignored).
+pub fn reconfigure(scheduler: &mut Scheduler, now: f64, settings: &[f64]) {
+    let get = |i: usize| settings.get(i).copied().unwrap_or(f64::NAN);
+    if !get(setting::MAX_CONCURRENT).is_nan() {
+        scheduler.set_max_concurrent(optional(get(setting::MAX_CONCURRENT)).map(saturated_u32));
+    }
+    if !get(setting::MAX_QUEUE).is_nan() {
+        scheduler.set_max_queue(optional(get(setting::MAX_QUEUE)));
+    }
+    for (i, kind) in LimitKind::ALL.into_iter().enumerate() {
+        if let Some(limit) = optional(get(setting::LIMITS + i)) {
+            scheduler.set_limit(millis(now), kind, limit);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reconfigure_changes_only_what_is_given() {
+        let mut s = Scheduler::new(with(setting::MAX_CONCURRENT, 4.0), 0).unwrap();
+        let mut update = vec![f64::NAN; setting::LIMITS + LimitKind::ALL.len()];
+        update[setting::LIMITS + LimitKind::TokensPerMinute.index()] = 5_000.0;
+        reconfigure(&mut s, 0.0, &update);
+        assert_eq!((s.stats().concurrency_limit, s.limit(LimitKind::TokensPerMinute).map(|l| l.limit)), (4, Some(5_000)));
+        update[setting::MAX_CONCURRENT] = -1.0; // Infinity from JS: no cap
+        reconfigure(&mut s, 0.0, &update);
+        assert_eq!(s.config().max_concurrent, None);
+    }
 
     fn with(index: usize, value: f64) -> Config {
         let mut settings = vec![-1.0; setting::LIMITS + LimitKind::ALL.len()];

@@ -36,6 +36,18 @@ export const LIBRARIES = [
     schedule: (l, task) => l.schedule(task, { inputTokens: 100, maxOutputTokens: 200 }),
   },
   {
+    name: 'sluice-settled',
+    label: 'sluice (maxConcurrent, a `settled` listener attached)',
+    // The per-job events cost only while someone listens: this is what one listener costs.
+    make: () => {
+      const limiter = new Limiter({ maxConcurrent: CONCURRENCY, seed: 1 });
+      let settled = 0;
+      limiter.on('settled', () => settled++);
+      return limiter;
+    },
+    schedule: (l, task) => l.schedule(task),
+  },
+  {
     name: 'sluice-workers',
     label: 'sluice (maxConcurrent, Workers mode: a timer per waiting job)',
     // The limiter keeps a timer per waiting job only where it runs in Cloudflare Workers, which

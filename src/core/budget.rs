@@ -231,6 +231,13 @@ impl Budget {
         }
     }
 
+    /// Sets a limit as the user's own (at run time: an account moved to another tier): the
+    /// headers correct its level from then on, never its size.
+    pub fn set_fixed_limit(&mut self, kind: LimitKind, limit: u64, now: Millis) {
+        self.set_limit(kind, limit, now);
+        self.fixed[kind.index()] = true;
+    }
+
     /// Moves every bucket on to `now`, and forgets the learned limits no response restated
     /// for [`LEARNED_LIMIT_TTL_MS`].
     pub fn refill(&mut self, now: Millis) {

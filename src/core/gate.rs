@@ -166,6 +166,13 @@ impl Gates {
         self.keys.get(&key).is_some_and(|g| g.admits() == Admits::None)
     }
 
+    /// Whether the gate that governs `key`'s jobs is closed now: a 429 then extends the pause
+    /// it is in rather than starting another.
+    pub fn pausing(&self, key: KeyId) -> bool {
+        let gate = if self.own_gate(key) { self.keys.get(&key) } else { Some(&self.global) };
+        gate.and_then(Gate::closed_until).is_some()
+    }
+
     /// Not before this instant may a job of `key` start.
     pub fn closed_until(&self, key: KeyId) -> Option<Millis> {
         let own = self.keys.get(&key).and_then(Gate::closed_until);

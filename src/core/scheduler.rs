@@ -26,6 +26,8 @@ use super::rng::Rng;
 use super::stats::{Counters, Stats};
 use super::time::{Millis, MonotonicClock};
 
+mod control;
+
 /// What the host asks for when it schedules a job.
 #[derive(Clone, Copy, Debug)]
 pub struct JobSpec<'a> {
@@ -188,6 +190,8 @@ pub struct Scheduler {
     /// Jobs backing off.
     backing_off: usize,
     counters: Counters,
+    /// The host paused the queue: nothing starts until it resumes (see control.rs).
+    paused: bool,
 }
 
 impl Scheduler {
@@ -219,6 +223,7 @@ impl Scheduler {
             next_wake: None,
             backing_off: 0,
             counters: Counters::default(),
+            paused: false,
             config,
         })
     }
@@ -249,7 +254,9 @@ impl Scheduler {
         let key = self.keys.hold(spec.key);
         let rejection = if let Some(too_large) = self.budget.too_large(&spec.cost) {
             Some(Rejection::TooLarge(too_large))
-        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max) {
+        } else if let Some(max_queue) =
+            self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max && !self.starts_at_once(&spec.cost, key))
+        {
             Some(Rejection::QueueFull { max_queue })
         } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
             (self.earliest_start(now, &spec.cost, key) > deadline)
@@ -283,6 +290,18 @@ impl Scheduler {
             self.tidy_timers();
         }
         Ok(id)
+    }
+
+    /// Whether a job of `cost` would start at the next poll: nothing waits ahead of it and a
+    /// slot, the gates and the budget allow it. Such a job is never queued, so `maxQueue` (0
+    /// included: "run now or reject") does not count it.
+    fn starts_at_once(&self, cost: &Cost, key: KeyId) -> bool {
+        !self.paused
+            && self.queue.is_empty()
+            && self.concurrency.has_room()
+            && self.gates.global().admits() != Admits::None
+            && !self.gates.blocks(key)
+            && self.budget.fits(cost)
     }
 
     /// The earliest a job of `cost` could start: not before its gate opens, nor before the
@@ -378,7 +397,7 @@ impl Scheduler {
     /// Starts jobs while a slot, the gate and the budget allow. Returns the cost of the job at
     /// the head if the budget is what holds it back.
     fn admit(&mut self, now: Millis) -> Option<Cost> {
-        while self.concurrency.has_room() {
+        while !self.paused && self.concurrency.has_room() {
             let global = self.gates.global().admits();
             if global == Admits::None {
                 break;
@@ -392,6 +411,7 @@ impl Scheduler {
             }
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
+            self.counters.tokens_reserved += job.cost.tokens;
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
@@ -563,6 +583,8 @@ impl Scheduler {
         if !kind.is_congestion() {
             return;
         }
+        // Attempts in flight when the pause began meet the same 429: they extend it, one pause.
+        let paused = self.gates.pausing(key);
         let until = retry_after.map(|after| now.saturating_add(after));
         if until.is_some_and(|until| self.gates.close(key, until)) {
             self.keys.hold_id(key); // the key's gate outlives its jobs: keep the id
@@ -570,7 +592,7 @@ impl Scheduler {
         self.counters.rate_limited += 1;
         let overloaded = kind == OutcomeKind::Overloaded;
         self.events.push(Event::RateLimited { job: id, overloaded, retry_after_ms: retry_after });
-        if let Some(until) = until {
+        if let Some(until) = until.filter(|_| !paused) {
             self.counters.gate_closed += 1;
             let key = self.gates.own_gate(key).then_some(key);
             self.events.push(Event::GateClosed { key, until });
@@ -582,13 +604,21 @@ impl Scheduler {
     fn settle(&mut self, cost: &Cost, kind: OutcomeKind, usage: Option<Usage>) {
         match usage {
             Some(usage) => {
+                self.counters.input_tokens_used += usage.input;
+                self.counters.output_tokens_used += usage.output;
+                if !self.budget.keeps_unused() {
+                    self.counters.tokens_refunded += cost.tokens.saturating_sub(usage.input.saturating_add(usage.output));
+                }
                 self.budget.settle(cost, usage);
                 if cost.overrun_by(usage) {
                     // A debt pushes every wait back: some deadlines may now be out of reach.
                     self.reject_unreachable(self.clock.now());
                 }
             }
-            None if kind.is_congestion() => self.budget.give_back(&cost.tokens_only()),
+            None if kind.is_congestion() => {
+                self.counters.tokens_refunded += cost.tokens;
+                self.budget.give_back(&cost.tokens_only());
+            }
             None => {}
         }
     }

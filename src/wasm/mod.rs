@@ -253,6 +253,26 @@ impl Core {
         self.scheduler.cancel(millis(now), job as u64)
     }
 
+    /// Pauses the queue (nothing starts) or lets it go again; the host polls after.
+    #[wasm_bindgen(js_name = setPaused)]
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused {
+            self.scheduler.pause_queue();
+        } else {
+            self.scheduler.resume_queue();
+        }
+    }
+
+    /// Changes limits at run time: see [`wire::reconfigure`].
+    pub fn reconfigure(&mut self, now: f64, settings: &[f64]) {
+        wire::reconfigure(&mut self.scheduler, now, settings);
+    }
+
+    /// Jobs waiting to start (a cheap read, for backpressure).
+    pub fn queued(&self) -> f64 {
+        self.scheduler.queued() as f64
+    }
+
     /// A snapshot as JSON (not on the hot path).
     #[wasm_bindgen(js_name = statsJson)]
     pub fn stats_json(&self) -> String {
@@ -285,7 +305,8 @@ impl Core {
             concat!(
                 r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
                 r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"lost":{},"#,
-                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"calibration":{},"limits":[{}]}}"#
+                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"calibration":{},"#,
+                r#""tokens":{{"reserved":{},"refunded":{},"input":{},"output":{}}},"limits":[{}]}}"#
             ),
             s.in_flight,
             s.queued,
@@ -308,6 +329,10 @@ impl Core {
             c.gate_closed,
             c.limits_learned,
             calibration,
+            c.tokens_reserved,
+            c.tokens_refunded,
+            c.input_tokens_used,
+            c.output_tokens_used,
             limits.join(",")
         )
     }

@@ -14,7 +14,7 @@ import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from '.
 import { headerLines, readOutcome, responseOf } from './outcome.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
-import { readPoll, readRejection, readVerdict, SLOTS } from './wire.js';
+import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
 // In Workers, a request that waits on a promise only another request resolves, with nothing
 // of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
@@ -311,20 +311,15 @@ export class Limiter extends EventTarget {
   /** A snapshot of the limiter: gauges, counters since it was built, and each budget's level. */
   stats() {
     if (this.#dead !== null) throw this.#dead;
-    let json;
+    let s;
     try {
-      json = this.#core.statsJson();
+      s = readStats(this.#core);
     } catch (e) {
       throw this.#trapped(e) ?? e;
     }
-    const s = JSON.parse(json);
-    const budgets = {};
-    for (const { name, ...level } of s.limits) budgets[name] = level;
-    delete s.limits;
-    if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
-    if (s.calibration) for (const ratio of ['input', 'output', 'tokens']) s.calibration[ratio] /= 1e6; // millionths
     s.tokens.used = s.tokens.input + s.tokens.output;
-    return { ...s, paused: this.#paused, budgets };
+    s.paused = this.#paused;
+    return s;
   }
 
   /**

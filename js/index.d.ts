@@ -223,6 +223,8 @@ export interface LimiterStats {
   lost: number;
   /** Attempts scheduled again after a retryable failure. */
   retried: number;
+  /** Jobs that failed because their attempts or the retry budget ran out (`RetryError`). */
+  retriesExhausted: number;
   /** Attempts that met a 429, 529 or 503. */
   rateLimited: number;
   /** Times a Retry-After closed the gate. */

@@ -6,7 +6,14 @@
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
 import Bottleneck from 'bottleneck';
-import { Limiter } from '../lib/sluice.js';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { Limiter, instrument } from '../lib/sluice.js';
+
+/** A reader that never collects on its own: the cost measured is recording, not exporting. */
+class ManualReader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
 
 export const CONCURRENCY = 16;
 
@@ -43,6 +50,17 @@ export const LIBRARIES = [
       const limiter = new Limiter({ maxConcurrent: CONCURRENCY, seed: 1 });
       let settled = 0;
       limiter.on('settled', () => settled++);
+      return limiter;
+    },
+    schedule: (l, task) => l.schedule(task),
+  },
+  {
+    name: 'sluice-otel',
+    label: 'sluice (maxConcurrent, sluice/otel on a real OpenTelemetry SDK meter)',
+    make: () => {
+      const limiter = new Limiter({ maxConcurrent: CONCURRENCY, seed: 1 });
+      const provider = new MeterProvider({ readers: [new ManualReader()] });
+      instrument(limiter, { meter: provider.getMeter('bench') });
       return limiter;
     },
     schedule: (l, task) => l.schedule(task),

@@ -179,11 +179,11 @@ impl Gates {
         [self.global.closed_until(), own].into_iter().flatten().max()
     }
 
-    /// Moves every gate on with time. Calls `opened` for each pause that ended (`None` for
-    /// the limiter's). A key's gate that is open again is dropped, and so is one whose pause is
-    /// over while its key has no job left to probe with (only the gate still holds the key);
-    /// each dropped gate lets go of its hold on `keys`.
-    pub fn tick(&mut self, now: Millis, keys: &mut Keys, mut opened: impl FnMut(Option<KeyId>)) {
+    /// Moves every gate on with time. Calls `opened` with the name of each key whose pause ended
+    /// (`None` for the limiter's), while the key is still known. A key's gate that is open again
+    /// is dropped, and so is one whose pause is over while its key has no job left to probe with
+    /// (only the gate still holds the key); each dropped gate lets go of its hold on `keys`.
+    pub fn tick(&mut self, now: Millis, keys: &mut Keys, mut opened: impl FnMut(Option<&str>)) {
         let paused = self.global.closed_until().is_some();
         self.global.tick(now);
         if paused && self.global.closed_until().is_none() {
@@ -194,7 +194,7 @@ impl Gates {
             let paused = gate.closed_until().is_some();
             gate.tick(now);
             if paused && gate.closed_until().is_none() {
-                opened(Some(key));
+                opened(Some(keys.name(key)));
             }
             let idle = *gate == Gate::HalfOpen && keys.holds(key) == 1;
             let keep = !gate.is_open() && !idle;
@@ -317,8 +317,8 @@ mod tests {
         keys.hold("z");
         keys.hold_id(3); // the gate's hold
         let mut opened = Vec::new();
-        gates.tick(1_000, &mut keys, |k| opened.push(k));
-        assert_eq!(opened, vec![Some(3)]);
+        gates.tick(1_000, &mut keys, |k| opened.push(k.map(String::from)));
+        assert_eq!(opened, vec![Some("z".to_string())], "key 3 is z");
         assert_eq!(keys.holds(3), 2, "still half open, its job waiting");
         assert!(!gates.blocks(3), "half open: a probe may go");
         gates.started(3, 9, 1_000);

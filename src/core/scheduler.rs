@@ -66,7 +66,7 @@ pub enum Decision {
 }
 
 /// What happened, for metrics and listeners; nothing the host must act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// An attempt met the provider's limit (429) or overload (529, 503).
     RateLimited { job: JobId, overloaded: bool, retry_after_ms: Option<u64> },
@@ -74,10 +74,11 @@ pub enum Event {
     RetryScheduled { job: JobId, attempt: u32, at: Millis },
     /// A job failed for good: out of attempts, or out of retry budget.
     RetriesExhausted { job: JobId, attempts: u32, budget: bool },
-    /// The provider asked for a pause; `key` is `None` for the whole limiter.
-    GateClosed { key: Option<KeyId>, until: Millis },
-    /// The pause is over: jobs go out again (a probe first).
-    GateOpened { key: Option<KeyId> },
+    /// The provider asked for a pause; `key` (its name) is `None` for the whole limiter.
+    GateClosed { key: Option<Box<str>>, until: Millis },
+    /// The pause is over: jobs go out again (a probe first). The key's name is taken when the
+    /// gate opens: the key itself may be forgotten in the same instant (its last job ended).
+    GateOpened { key: Option<Box<str>> },
     /// The concurrency limit moved (adaptive concurrency).
     ConcurrencyChanged { limit: u32 },
     /// A limit was learned or changed from the provider's headers.
@@ -319,7 +320,7 @@ impl Scheduler {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let events = &mut self.events;
-        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key }));
+        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key: key.map(Box::from) }));
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
@@ -594,7 +595,7 @@ impl Scheduler {
         self.events.push(Event::RateLimited { job: id, overloaded, retry_after_ms: retry_after });
         if let Some(until) = until.filter(|_| !paused) {
             self.counters.gate_closed += 1;
-            let key = self.gates.own_gate(key).then_some(key);
+            let key = self.gates.own_gate(key).then(|| Box::from(self.keys.name(key)));
             self.events.push(Event::GateClosed { key, until });
         }
     }

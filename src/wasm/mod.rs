@@ -176,10 +176,10 @@ impl Core {
         self.event_keys.clear();
         let events: Vec<Event> = if self.scheduler.has_events() { self.scheduler.drain_events().collect() } else { Vec::new() };
         for event in events {
-            let (scheduler, event_keys) = (&self.scheduler, &mut self.event_keys);
-            let mut key = |k: Option<u32>| match k {
-                Some(k) => {
-                    event_keys.push(scheduler.key_name(k).to_string());
+            let event_keys = &mut self.event_keys;
+            let mut key = |k: Option<Box<str>>| match k {
+                Some(name) => {
+                    event_keys.push(name.into());
                     1.0
                 }
                 None => 0.0,

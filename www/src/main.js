@@ -13,7 +13,7 @@ const statusLine = document.getElementById('status');
 const clockLine = document.getElementById('clock');
 const outageButton = document.getElementById('outage');
 const cards = createCards(document.getElementById('cards'), STRATEGIES);
-const charts = createCharts(document.getElementById('charts'), STRATEGIES);
+const charts = createCharts(document.getElementById('charts'), document.getElementById('key'), STRATEGIES);
 
 const labels = Object.fromEntries(STRATEGIES.map((s) => [s.id, s.label]));
 const n = (v) => v.toLocaleString('en-US');

@@ -64,6 +64,7 @@ export async function wwwPage() {
       const redraws = Number(await page.getAttribute('#charts', 'data-redraws'));
       const plots = await page.locator('#charts canvas').count();
       if (plots !== 5 || !(redraws >= 1)) throw new Error(`${plots} charts drawn ${redraws} times`);
+      await page.evaluate(() => document.activeElement?.blur());
       await page.screenshot({ path: process.env.WWW_SCREENSHOT ?? path.join(outDir, 'www.png'), fullPage: true });
 
       // 2. The same run paced at 100 × real time, started with Space on the button: the same figures,

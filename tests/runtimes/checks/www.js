@@ -67,7 +67,18 @@ export async function wwwPage() {
       await page.evaluate(() => document.activeElement?.blur());
       await page.screenshot({ path: process.env.WWW_SCREENSHOT ?? path.join(outDir, 'www.png'), fullPage: true });
 
-      // 2. The same run paced at 100 × real time, started with Space on the button: the same figures,
+      // 2. Offline from now on. A run at 10 × dropped for a new one as fast as it goes: the same
+      //    figures as the first (nothing of the dropped run mixed in).
+      await page.context().setOffline(true);
+      await page.selectOption('select[name=speed]', '10');
+      await page.click('#run');
+      await stateIs(page, ['running']);
+      await page.selectOption('select[name=speed]', 'max');
+      await page.click('#run');
+      const again = await runToEnd(page, problems);
+      if (JSON.stringify(again) !== JSON.stringify(fast)) throw new Error(`a run after a dropped one differs: ${JSON.stringify(again)} against ${JSON.stringify(fast)}`);
+
+      // 3. The same run paced at 100 × real time, started with Space on the button: the same figures,
       //    and never faster than the pace allows.
       await page.selectOption('select[name=speed]', String(PACED_SPEED));
       await page.focus('#run');
@@ -79,7 +90,7 @@ export async function wwwPage() {
       if (differ.length > 0) throw new Error(`paced, ${differ.join(', ')} differ: ${JSON.stringify(paced.strategies)} against ${JSON.stringify(fast.strategies)}`);
       if (wallMs < fast.strategies.sluice.makespanMs / PACED_SPEED) throw new Error(`the paced run took ${Math.round(wallMs)} ms, faster than ${PACED_SPEED} × real time`);
 
-      // 3. An outage in the middle of a run: sluice meets a few 429s, waits it out, loses no job.
+      // 4. An outage in the middle of a run: sluice meets a few 429s, waits it out, loses no job.
       await page.click('#run');
       await stateIs(page, ['running']);
       await page.click('#outage');
@@ -87,7 +98,7 @@ export async function wwwPage() {
       const s = outage.strategies.sluice;
       if (s.done !== Number(SCENARIO.jobs) || s.rateLimited === 0) throw new Error(`with an outage, sluice did ${s.done} jobs and met ${s.rateLimited} 429s`);
 
-      // 4. 375 px wide: nothing wider than the screen.
+      // 5. 375 px wide: nothing wider than the screen.
       await page.setViewportSize({ width: 375, height: 800 });
       // The charts follow their boxes on the next frames.
       await page.waitForFunction(() => document.documentElement.scrollWidth <= 375, null, { timeout: 5_000 }).catch(async () => {
@@ -100,7 +111,7 @@ export async function wwwPage() {
       return (
         `bundle ${(total.gzip / 1000).toFixed(1)} KB gzipped; sluice ${f.sluice.ratio.toFixed(3)} × ideal, 0 429s; ` +
         `naive ${f.naive.rateLimited} 429s, ${f.naive.failed} failed; p-limit ${f.plimit.rateLimited} 429s; ` +
-        `paced at ${PACED_SPEED} × (${(wallMs / 1000).toFixed(1)} s): same figures; outage: sluice ${s.rateLimited} 429s, all done; 375 px fits`
+        `offline, after a dropped run and paced at ${PACED_SPEED} × (${(wallMs / 1000).toFixed(1)} s): same figures; outage: sluice ${s.rateLimited} 429s, all done; 375 px fits`
       );
     });
   } finally {

@@ -47,7 +47,7 @@ async function run(config, thisRun) {
   post({ type: 'started', idealMs: best.idealMs, binding: best.binding, bucketMs, total: jobs.length, strategies: STRATEGIES });
 
   for (const lane of lanes) {
-    const outcomes = RUNNERS[lane.id]({
+    const { outcomes, limits: believed } = RUNNERS[lane.id]({
       jobs,
       provider: lane.provider,
       streaming: config.streaming,
@@ -58,13 +58,14 @@ async function run(config, thisRun) {
       seed: lane.seed,
     });
     outcomes.forEach((outcome, i) => outcome.then((ok) => lane.recorder.settled(clock.now(), jobs[i], ok)));
+    lane.limits = believed;
   }
 
   let closed = 0; // buckets whose rows were made
   let rows = [];
   let lastPost = real.now();
   const report = (type) => {
-    post({ type, now: clock.now(), rows, figures: Object.fromEntries(lanes.map((l) => [l.id, l.recorder.figures()])) });
+    post({ type, now: clock.now(), rows, figures: Object.fromEntries(lanes.map((l) => [l.id, { ...l.recorder.figures(), limits: l.limits() }])) });
     rows = [];
     lastPost = real.now();
   };

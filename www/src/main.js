@@ -2,7 +2,7 @@
 // the charts. The page's state is in <main data-state>: loading, ready, running,
 // done or failed; the ideal makespan in data-ideal-ms.
 import './style.css';
-import { STRATEGIES } from './lanes.js';
+import { OUTAGE_MS, STRATEGIES } from './lanes.js';
 import { createCards } from './page/cards.js';
 import { createCharts } from './page/charts.js';
 import { readConfig, speedOf } from './page/controls.js';
@@ -13,6 +13,7 @@ const statusLine = document.getElementById('status');
 const clockLine = document.getElementById('clock');
 const outageButton = document.getElementById('outage');
 const runButton = document.getElementById('run');
+outageButton.textContent = `Provider outage for ${OUTAGE_MS / 1000} s`;
 const cards = createCards(document.getElementById('cards'), STRATEGIES);
 const charts = createCharts(document.getElementById('charts'), document.getElementById('key'), STRATEGIES);
 
@@ -89,5 +90,5 @@ form.elements.speed.addEventListener('change', () => worker.postMessage({ type: 
 
 outageButton.addEventListener('click', () => {
   worker.postMessage({ type: 'outage' });
-  statusLine.textContent = 'Outage: for 10 simulated seconds the provider answers every request with a 429.';
+  statusLine.textContent = `Outage: for ${OUTAGE_MS / 1000} simulated seconds the provider answers every request with a 429.`;
 });

@@ -6,12 +6,12 @@ import { Limiter } from 'sluice';
 import { estimateOpenAI } from 'sluice/estimate';
 import { withSdkRetries } from './sdk-retry.js';
 
-const URL = 'https://api.openai.com/v1/chat/completions';
+const ENDPOINT = 'https://api.openai.com/v1/chat/completions';
 
 /** One attempt: a POST of the job's body, streamed when asked. */
 function send(provider, job, streaming, signal) {
   const body = streaming ? { ...job.body, stream: true, stream_options: { include_usage: true } } : job.body;
-  return provider.fetch(URL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  return provider.fetch(ENDPOINT, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
 }
 
 /** Reads an answer: the JSON body, or the whole stream (the usage comes in its last chunk). */

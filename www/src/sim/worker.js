@@ -9,12 +9,10 @@ import { drive, realTime } from './driver.js';
 import { simulatedProvider } from './provider.js';
 import { bucketWidth, Recorder } from './recorder.js';
 import { RUNNERS } from './strategies.js';
-import { STRATEGIES } from '../lanes.js';
+import { OUTAGE_MS, STRATEGIES } from '../lanes.js';
 import { idealOf, LATENCY, TENANTS, workload } from './workload.js';
 import { mulberry32 } from '../../../bench/lib/rng.js';
 
-/** The outage button's length, in simulated time. */
-export const OUTAGE_MS = 10_000;
 /** Real milliseconds between progress messages: about 8 chart updates a second. */
 const PROGRESS_EVERY_MS = 120;
 const SEED = 1;
@@ -44,7 +42,7 @@ async function run(config, thisRun) {
     return { id, provider, recorder, seed: SEED + index };
   });
   providers = lanes.map((l) => l.provider);
-  post({ type: 'started', idealMs: best.idealMs, binding: best.binding, bucketMs, total: jobs.length, strategies: STRATEGIES });
+  post({ type: 'started', idealMs: best.idealMs, binding: best.binding, bucketMs, total: jobs.length });
 
   for (const lane of lanes) {
     const { outcomes, limits: believed } = RUNNERS[lane.id]({

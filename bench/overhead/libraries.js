@@ -10,6 +10,18 @@ import { Limiter } from '../lib/sluice.js';
 
 export const CONCURRENCY = 16;
 
+/** Runs `make` with navigator.userAgent saying Cloudflare Workers. */
+function asInWorkers(make) {
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Cloudflare-Workers' }, configurable: true });
+  try {
+    return make();
+  } finally {
+    if (had) Object.defineProperty(globalThis, 'navigator', had);
+    else delete globalThis.navigator;
+  }
+}
+
 export const LIBRARIES = [
   {
     name: 'sluice',
@@ -22,6 +34,26 @@ export const LIBRARIES = [
     label: 'sluice (maxConcurrent + RPM/TPM, token estimate)',
     make: () => new Limiter({ maxConcurrent: CONCURRENCY, requestsPerMinute: 1e12, tokensPerMinute: 1e15, seed: 1 }),
     schedule: (l, task) => l.schedule(task, { inputTokens: 100, maxOutputTokens: 200 }),
+  },
+  {
+    name: 'sluice-settled',
+    label: 'sluice (maxConcurrent, a `settled` listener attached)',
+    // The per-job events cost only while someone listens: this is what one listener costs.
+    make: () => {
+      const limiter = new Limiter({ maxConcurrent: CONCURRENCY, seed: 1 });
+      let settled = 0;
+      limiter.on('settled', () => settled++);
+      return limiter;
+    },
+    schedule: (l, task) => l.schedule(task),
+  },
+  {
+    name: 'sluice-workers',
+    label: 'sluice (maxConcurrent, Workers mode: a timer per waiting job)',
+    // The limiter keeps a timer per waiting job only where it runs in Cloudflare Workers, which
+    // it tells from navigator.userAgent at construction: here it is made to believe so.
+    make: () => asInWorkers(() => new Limiter({ maxConcurrent: CONCURRENCY, seed: 1 })),
+    schedule: (l, task) => l.schedule(task),
   },
   {
     name: 'p-limit',

@@ -17,7 +17,7 @@ use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
-use super::slab::Slab;
+use super::slab::{self, Slab};
 use super::keys::Keys;
 use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
@@ -259,6 +259,9 @@ impl Scheduler {
             self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max && !self.starts_at_once(&spec.cost, key))
         {
             Some(Rejection::QueueFull { max_queue })
+        } else if self.jobs.len() >= slab::CAPACITY {
+            // Ids hold this many jobs at once, whatever `maxQueue` says.
+            Some(Rejection::QueueFull { max_queue: slab::CAPACITY as u64 })
         } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
             (self.earliest_start(now, &spec.cost, key) > deadline)
                 .then_some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
@@ -659,9 +662,10 @@ impl Scheduler {
 
     /// Forgets an ended job.
     fn end(&mut self, id: JobId, count: impl FnOnce(&mut Counters)) {
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         count(&mut self.counters);
+        self.tidy_timers();
     }
 
     /// Takes a job that is not running out (its caller gave up). Returns false when it is running or unknown.
@@ -675,9 +679,10 @@ impl Scheduler {
             }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return false };
         self.keys.release(job.key);
         self.counters.cancelled += 1;
+        self.tidy_timers();
         true
     }
 

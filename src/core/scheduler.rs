@@ -415,7 +415,7 @@ impl Scheduler {
             }
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
-            self.counters.tokens_reserved += job.cost.tokens;
+            self.counters.tokens_reserved = self.counters.tokens_reserved.saturating_add(job.cost.tokens);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
@@ -608,10 +608,10 @@ impl Scheduler {
     fn settle(&mut self, cost: &Cost, kind: OutcomeKind, usage: Option<Usage>) {
         match usage {
             Some(usage) => {
-                self.counters.input_tokens_used += usage.input;
-                self.counters.output_tokens_used += usage.output;
+                self.counters.input_tokens_used = self.counters.input_tokens_used.saturating_add(usage.input);
+                self.counters.output_tokens_used = self.counters.output_tokens_used.saturating_add(usage.output);
                 if !self.budget.keeps_unused() {
-                    self.counters.tokens_refunded += cost.tokens.saturating_sub(usage.input.saturating_add(usage.output));
+                    self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens.saturating_sub(usage.input.saturating_add(usage.output)));
                 }
                 self.budget.settle(cost, usage);
                 if cost.overrun_by(usage) {
@@ -620,7 +620,7 @@ impl Scheduler {
                 }
             }
             None if kind.is_congestion() => {
-                self.counters.tokens_refunded += cost.tokens;
+                self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens);
                 self.budget.give_back(&cost.tokens_only());
             }
             None => {}

@@ -94,6 +94,12 @@ export interface LimiterOptions extends RateLimits {
    * 15 minutes; `Infinity` for never.
    */
   attemptLeaseMs?: number;
+  /**
+   * Reserve each estimate times what the provider really counted for recent ones (the input;
+   * the output never below `maxOutputTokens`), and give a job with no estimate the typical
+   * settled cost of a job. Default `true`; `false` reserves every estimate as given.
+   */
+  calibrate?: boolean;
 }
 
 /** Options every job takes, whatever its estimate. */
@@ -234,6 +240,8 @@ export interface LimiterStats {
    * counted under `'(other keys)'`.
    */
   byKey: Record<string, KeyStats>;
+  /** What calibration learned from settled usage; `null` with `calibrate: false`. */
+  calibration: CalibrationStats | null;
 }
 
 /** The figures of one key in {@link LimiterStats.byKey}. */
@@ -249,6 +257,21 @@ export interface KeyStats {
   /** Tokens its calls reported used. */
   inputTokens: number;
   outputTokens: number;
+}
+
+/** How the provider's count relates to the estimates: each ratio is real / estimated. */
+export interface CalibrationStats {
+  /** Input tokens (estimates split into input and output), the ratio reserved. */
+  input: number;
+  /** Output over `maxOutputTokens`: learned, never reserved below 1. */
+  output: number;
+  /** Total over a total-only `tokens` estimate: learned, never reserved below 1. */
+  tokens: number;
+  /** What a job with no estimate reserves: the typical settled job (500 and 500 to start). */
+  typicalInputTokens: number;
+  typicalOutputTokens: number;
+  /** Settled jobs learned from. */
+  samples: number;
 }
 
 /** Tokens counted since the limiter was built. */

@@ -75,7 +75,8 @@ fn a_refused_probe_is_a_new_pause() {
 
 #[test]
 fn token_counters_reserve_settle_and_refund() {
-    let config = Config { limits: vec![(LimitKind::TokensPerMinute, 100_000)], ..Config::default() };
+    // Without calibration, so that each reservation is the estimate itself.
+    let config = Config { limits: vec![(LimitKind::TokensPerMinute, 100_000)], calibrate: false, ..Config::default() };
     let mut s = Scheduler::new(config, 0).unwrap();
     let a = s.submit(0, JobSpec { cost: Cost::split(100, 1_000), ..JobSpec::default() }).unwrap();
     let b = s.submit(0, JobSpec { cost: Cost::total(500), ..JobSpec::default() }).unwrap();

@@ -15,7 +15,7 @@ import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from '.
 import { headerLines, readOutcome, responseOf } from './outcome.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
-import { readPoll, readRejection, readVerdict, SLOTS } from './wire.js';
+import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
 // In Workers, a request that waits on a promise only another request resolves, with nothing
 // of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
@@ -314,20 +314,16 @@ export class Limiter extends EventTarget {
   /** A snapshot of the limiter: gauges, counters since it was built, and each budget's level. */
   stats() {
     if (this.#dead !== null) throw this.#dead;
-    let json;
+    let s;
     try {
-      json = this.#core.statsJson();
+      s = readStats(this.#core);
     } catch (e) {
       throw this.#trapped(e) ?? e;
     }
-    const s = JSON.parse(json);
-    const budgets = {};
-    for (const { name, ...level } of s.limits) budgets[name] = level;
-    delete s.limits;
-    if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
     s.tokens.used = s.tokens.input + s.tokens.output;
-    const byKey = this.#keyFigures === null && this.#active === 0 ? {} : (this.#keyFigures ?? new KeyFigures()).snapshot(this.#jobs);
-    return { ...s, paused: this.#paused, budgets, byKey };
+    s.paused = this.#paused;
+    s.byKey = this.#keyFigures === null && this.#active === 0 ? {} : (this.#keyFigures ?? new KeyFigures()).snapshot(this.#jobs);
+    return s;
   }
 
   /**
@@ -560,7 +556,7 @@ export class Limiter extends EventTarget {
         if (verdict !== undefined) kind = code.OUTCOME[verdict];
       }
       const lines = headerLines(seen.headers);
-      if (lines || seen.retryDelay) this.#core.feedback(Date.now(), lines, seen.retryDelay);
+      if (lines || seen.retryDelay || seen.named) this.#core.feedback(Date.now(), lines, seen.retryDelay, seen.named);
     }
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;

@@ -11,7 +11,7 @@ export const LIMIT_NAMES = [
   'tokensPerDay',
 ];
 
-const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs']);
+const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'calibrate']);
 const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
 const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
@@ -57,6 +57,7 @@ export function parseLimiterOptions(input) {
     count('seed', o.seed, { min: 0 }),
     o.attemptLeaseMs === Infinity ? Infinity : count('attemptLeaseMs', o.attemptLeaseMs, { infinite: true }),
     ...LIMIT_NAMES.map((name) => count(name, o[name])),
+    o.calibrate === undefined || check.boolean('calibrate', o.calibrate) ? 1 : 0,
   ];
   return {
     settings: new Float64Array(settings),

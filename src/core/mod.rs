@@ -3,6 +3,7 @@
 
 mod bucket;
 mod budget;
+mod calibration;
 mod classify;
 mod concurrency;
 mod config;
@@ -12,6 +13,7 @@ mod fifo;
 mod gate;
 mod keys;
 mod queue;
+mod refusal;
 mod retry;
 mod retry_budget;
 mod rng;
@@ -22,6 +24,7 @@ mod time;
 
 pub use bucket::{Bucket, MAX_DEBT_MS};
 pub use budget::{burst_capacity, Budget, BurstPpm, Ledger, LimitKind, LimitState, TooLarge, DAY_MS, FULL_BURST, LEARNED_LIMIT_TTL_MS, MAX_WINDOW_MS, MINUTE_MS, TRANSIT_MS};
+pub use calibration::{Calibration, CalibrationState, FIRST_ROUND_INPUT, TYPICAL_START, UNIT as RATIO_UNIT, WINDOW as CALIBRATION_WINDOW};
 pub use classify::{classify, Hint, OutcomeKind};
 pub use concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 pub use config::{Config, ConfigError, ATTEMPT_LEASE_MS};
@@ -30,6 +33,7 @@ pub use feedback::{go_duration, http_date, parse_headers, proto_duration, rfc333
 pub use gate::{Admits, Gate, Gates, PROBE_PATIENCE_MS};
 pub use keys::{Keys, NO_KEY};
 pub use queue::{FairQueue, Head, QueueFootprint, JobId, KeyId, Priority};
+pub use refusal::{lesson, Lesson};
 pub use retry::RetryPolicy;
 pub use retry_budget::{RetryBudget, RetryBudgetConfig};
 pub use rng::Rng;

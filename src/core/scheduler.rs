@@ -10,11 +10,12 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use super::budget::{Budget, Ledger, LimitKind, LimitState, TooLarge};
+use super::calibration::Calibration;
 use super::classify::OutcomeKind;
 use super::concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
-use super::feedback::{Feedback, Observation};
+use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
 use super::slab::Slab;
 use super::keys::Keys;
@@ -139,6 +140,9 @@ enum State {
 
 #[derive(Clone, Debug)]
 struct Job {
+    /// The caller's estimate.
+    estimate: Cost,
+    /// What its running attempt holds (the calibrated estimate), or held last.
     cost: Cost,
     priority: Priority,
     key: KeyId,
@@ -162,6 +166,8 @@ pub struct Scheduler {
     config: Config,
     clock: MonotonicClock,
     budget: Budget,
+    /// `None` when `calibrate` is off.
+    calibration: Option<Calibration>,
     concurrency: Concurrency,
     queue: FairQueue,
     keys: Keys,
@@ -199,6 +205,7 @@ impl Scheduler {
         Ok(Scheduler {
             clock: MonotonicClock::new(now),
             budget,
+            calibration: config.calibrate.then(Calibration::default),
             concurrency: Concurrency::new(max, config.adaptive_concurrency, initial),
             queue: FairQueue::default(),
             keys: Keys::default(),
@@ -264,6 +271,7 @@ impl Scheduler {
         }
         let priority = Priority(spec.priority);
         let job = Job {
+            estimate: spec.cost,
             cost: spec.cost,
             priority,
             key,
@@ -397,6 +405,7 @@ impl Scheduler {
             let gates = &self.gates;
             let Some(head) = self.queue.head(|key| gates.blocks(key)) else { break };
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
+            job.cost = reservation(&self.budget, self.calibration.as_ref(), &job.estimate);
             if !self.budget.fits(&job.cost) {
                 return Some(job.cost);
             }
@@ -511,6 +520,9 @@ impl Scheduler {
         let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
         let Some(Attempt { epoch, started_at, ledger }) = job.attempt() else { return Verdict::Unknown };
         let (cost, key, attempt) = (job.cost, job.key, job.attempt);
+        if let Some(calibration) = &mut self.calibration {
+            calibration.learn(&job.estimate, outcome.usage);
+        }
         let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
 
@@ -535,16 +547,13 @@ impl Scheduler {
             }
         }
         self.learn(&outcome.feedback, &charged_since, started_at, now);
-        if kind == OutcomeKind::RateLimited {
-            let observed = &outcome.feedback.observations;
-            if !observed.iter().any(|o| o.remaining.is_some()) {
-                // A 429 that does not say which limit it hit: take every bucket for empty.
-                self.budget.drain();
-            } else if observed.iter().any(|o| short_of_tokens(o, &cost)) {
-                // The provider had fewer tokens than this attempt reserved, though sluice's
-                // budget held them: it does not give back unused tokens as sluice did.
-                self.budget.keep_unused();
+        match kind {
+            OutcomeKind::RateLimited => {
+                self.budget.refused(&outcome.feedback, &cost, now);
+                self.gates.refusal_took(now - started_at);
             }
+            OutcomeKind::Success => self.budget.accepted(started_at),
+            _ => {}
         }
 
         let retry_after = outcome.feedback.retry_after_ms.map(|ms| ms.min(self.retry.max_retry_after_ms));
@@ -701,6 +710,7 @@ impl Scheduler {
             gate_closed_until: self.gates.global().closed_until(),
             counters: self.counters,
             limits: self.budget.states(),
+            calibration: self.calibration.as_ref().map(Calibration::state),
         }
     }
 
@@ -734,13 +744,12 @@ impl Job {
     }
 }
 
-/// Whether `o` says a token bucket held less than `cost` needs of it.
-fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
-    match (o.resource, o.remaining) {
-        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
-            remaining < cost.amount(r)
-        }
-        _ => false,
+/// What an attempt of `estimate` reserves: its calibrated estimate, unless that could never
+/// fit where the estimate itself does.
+fn reservation(budget: &Budget, calibration: Option<&Calibration>, estimate: &Cost) -> Cost {
+    match calibration.map(|c| c.reserve(estimate)) {
+        Some(calibrated) if budget.too_large(&calibrated).is_none() => calibrated,
+        _ => *estimate,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Counters and gauges a dashboard or an alert can read.
 
 use super::budget::LimitState;
+use super::calibration::CalibrationState;
 
 /// Running totals since the scheduler was built.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,4 +57,6 @@ pub struct Stats {
     pub gate_closed_until: Option<super::time::Millis>,
     pub counters: Counters,
     pub limits: Vec<LimitState>,
+    /// What calibration learned; `None` when it is off.
+    pub calibration: Option<CalibrationState>,
 }

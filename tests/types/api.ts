@@ -16,6 +16,7 @@ import {
   readUsage,
   type AttemptContext,
   type BudgetStats,
+  type CalibrationStats,
   type ClassifyInput,
   type LimitName,
   type JobSettled,
@@ -168,6 +169,12 @@ const gateUntil: number | null = stats.gateClosedUntil;
 const learned: boolean | undefined = stats.budgets.tokensPerMinute?.learned;
 const rpm: BudgetStats | undefined = stats.budgets.requestsPerMinute;
 const level: number | undefined = rpm?.available;
+const calibration: CalibrationStats | null = stats.calibration;
+const inputRatio: number | undefined = calibration?.input;
+const typical: number | undefined = stats.calibration?.typicalInputTokens;
+new Limiter({ calibrate: false });
+// @ts-expect-error: calibrate is a boolean
+new Limiter({ calibrate: 'yes' });
 const limitName: LimitName = 'tokensPerDay';
 // @ts-expect-error: no such limit
 const badLimitName: LimitName = 'tokensPerHour';

@@ -304,12 +304,22 @@ export class Limiter extends EventTarget {
 }
 
 /** The error codes of sluice's errors. */
-export type SluiceErrorCode = 'ABORTED' | 'QUEUE_TIMEOUT' | 'TIMEOUT' | 'QUEUE_FULL' | 'RETRIES_EXHAUSTED';
+export type SluiceErrorCode = 'ABORTED' | 'QUEUE_TIMEOUT' | 'TIMEOUT' | 'QUEUE_FULL' | 'RETRIES_EXHAUSTED' | 'INTERNAL';
 
 /** The base of the errors a job rejects with; tell them apart with `instanceof` or `code`. */
 export class SluiceError extends Error {
   constructor(message: string, code: string, options?: ErrorOptions);
   readonly code: SluiceErrorCode | (string & {});
+}
+
+/**
+ * The limiter's core failed (a WebAssembly trap: a bug in sluice, never the caller's doing).
+ * Every job of that limiter settles with it, and the limiter refuses new work with it (its
+ * `stats()` throws it); other limiters are not affected. `cause` is the trap.
+ */
+export class SluiceInternalError extends SluiceError {
+  constructor(cause: unknown);
+  readonly code: 'INTERNAL';
 }
 
 /** The caller's AbortSignal fired: the job left the queue, or its running attempt was aborted. */

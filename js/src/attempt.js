@@ -59,13 +59,20 @@ export function watchAttempt(ctx, { signal, timeoutMs }) {
   };
   const onAbort = () => end(new AbortError(signal.reason), signal.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    timeoutMs === Infinity
-      ? null
-      : setTimeout(() => {
-          const error = new TimeoutError(timeoutMs);
-          end(error, error);
-        }, Math.min(timeoutMs, MAX_DELAY));
+  let timer = null;
+  if (timeoutMs !== Infinity) {
+    // A timeout longer than setTimeout's longest delay is waited out in steps.
+    const due = performance.now() + timeoutMs;
+    const arm = (left) => {
+      timer = setTimeout(() => {
+        const rest = due - performance.now();
+        if (rest > 0 && left > MAX_DELAY) return arm(rest);
+        const error = new TimeoutError(timeoutMs);
+        end(error, error);
+      }, Math.min(left, MAX_DELAY));
+    };
+    arm(timeoutMs);
+  }
   watch.dispose = () => {
     signal?.removeEventListener('abort', onAbort);
     if (timer !== null) clearTimeout(timer);

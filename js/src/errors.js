@@ -81,3 +81,14 @@ export class EstimateTooLargeError extends RangeError {
     this.capacity = capacity;
   }
 }
+
+/**
+ * The limiter's core failed (a WebAssembly trap: a bug in sluice, never the caller's doing).
+ * Every job of that limiter settles with it and the limiter refuses new work with it; other
+ * limiters are not affected. `cause` is the trap.
+ */
+export class SluiceInternalError extends SluiceError {
+  constructor(cause) {
+    super(`sluice failed internally and this limiter stopped (please report it): ${cause?.message ?? cause}`, 'INTERNAL', { cause });
+  }
+}

@@ -10,5 +10,6 @@ export {
   QueueFullError,
   RetryError,
   EstimateTooLargeError,
+  SluiceInternalError,
 } from './errors.js';
 export { readUsage } from './usage.js';

@@ -6,7 +6,7 @@
 import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { AbortError, EstimateTooLargeError, RetryError } from './errors.js';
+import { AbortError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
 import { decodeEvent } from './events.js';
 import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
@@ -33,6 +33,9 @@ const now = () => Math.floor(performance.now());
 
 const idOf = (job) => job.generation * SLOTS + job.slot;
 
+/** Whether an event row names a key (a key's gate closing or opening). */
+const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] === 1;
+
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
  * two small integers (its slot in the core, the slot's generation): an id above 2^31 would be
@@ -58,7 +61,14 @@ class Job {
   }
 }
 
+/** Tests only (not exported by the package): makes `limiter`'s core trap at its next poll, finish or submit. */
+export let trapForTests;
+
 export class Limiter extends EventTarget {
+  static {
+    trapForTests = (limiter) => limiter.#core.trapNextCallForTests();
+  }
+
   #core;
   #classify;
   /** Whether the jitter still needs a random seed (drawn at first use, never at import). */
@@ -83,6 +93,10 @@ export class Limiter extends EventTarget {
   #ownTimers = inWorkers();
   /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
   #unconfirmed = new Map();
+  /** What reading the last attempt's outcome threw (see #finish). */
+  #unreadable = undefined;
+  /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
+  #dead = null;
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
@@ -110,6 +124,17 @@ export class Limiter extends EventTarget {
     check.func('task', task);
     const o = parseJobOptions(opts);
     if (o.signal?.aborted) return Promise.reject(new AbortError(o.signal.reason));
+    if (this.#dead !== null) return Promise.reject(this.#dead);
+    try {
+      return this.#submit(task, o);
+    } catch (e) {
+      const dead = this.#trapped(e);
+      if (dead) return Promise.reject(dead);
+      throw e;
+    }
+  }
+
+  #submit(task, o) {
     if (this.#unseeded) {
       this.#unseeded = false;
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
@@ -131,6 +156,9 @@ export class Limiter extends EventTarget {
     }
     const id = Math.abs(submitted); // negative: every slot is taken, no poll can start it now
     const job = new Job(id, task, o);
+    // A job still in the slot is one the core has given up for lost (its attempt outlived
+    // `attemptLeaseMs`): it no longer counts as active, and its late end is ignored.
+    if (this.#jobs[id % SLOTS] !== undefined) this.#active -= 1;
     this.#jobs[id % SLOTS] = job;
     this.#active += 1;
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
@@ -169,7 +197,14 @@ export class Limiter extends EventTarget {
 
   /** A snapshot of the limiter: gauges, counters since it was built, and each budget's level. */
   stats() {
-    const s = JSON.parse(this.#core.statsJson());
+    if (this.#dead !== null) throw this.#dead;
+    let json;
+    try {
+      json = this.#core.statsJson();
+    } catch (e) {
+      throw this.#trapped(e) ?? e;
+    }
+    const s = JSON.parse(json);
     const budgets = {};
     for (const { name, ...level } of s.limits) budgets[name] = level;
     delete s.limits;
@@ -217,6 +252,11 @@ export class Limiter extends EventTarget {
           watch?.dispose();
         }
         const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (this.#unreadable !== undefined) {
+          const error = this.#unreadable;
+          this.#unreadable = undefined;
+          throw error;
+        }
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
@@ -225,6 +265,8 @@ export class Limiter extends EventTarget {
         const next = this.#admit(job, now());
         if (next !== job) this.#woken(await next);
       }
+    } catch (e) {
+      throw this.#trapped(e) ?? e;
     } finally {
       this.#forget(id);
     }
@@ -263,12 +305,13 @@ export class Limiter extends EventTarget {
       job.resolve = resolve;
       job.asleep = true;
       if (signal) {
-        job.onAbort = () => {
-          if (!this.#core.cancel(now(), id)) return;
-          this.#wake(job, new AbortError(signal.reason));
-          this.#forget(id);
-          this.#pump(); // the job may have held up the head of the queue
-        };
+        job.onAbort = () =>
+          this.#safely(() => {
+            if (!this.#core.cancel(now(), id)) return;
+            this.#wake(job, new AbortError(signal.reason));
+            this.#forget(id);
+            this.#pump(); // the job may have held up the head of the queue
+          });
         signal.addEventListener('abort', job.onAbort, { once: true });
       }
       if (this.#ownTimers) this.#keepAwake(id, job);
@@ -326,19 +369,42 @@ export class Limiter extends EventTarget {
     const at = wake < 0 ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
     job.timer = setTimeout(() => {
       job.timer = null;
-      const t = now();
-      if (t !== this.#lastReading) this.#pump(t);
-      // Re-armed even when the job was just woken: workerd runs a continuation resolved from
-      // another request's context only while this request still has something pending.
-      if (job.asleep) this.#keepAwake(id, job);
+      this.#safely(() => {
+        const t = now();
+        if (t !== this.#lastReading) this.#pump(t);
+        // Re-armed even when the job was just woken: workerd runs a continuation resolved from
+        // another request's context only while this request still has something pending.
+        if (job.asleep) this.#keepAwake(id, job);
+      });
     }, Math.max(0, at - t));
   }
 
   /**
    * Reports how an attempt ended and returns the core's verdict (codes.js). A value returned
-   * without a Response (an SDK's parsed body) is a success with nothing more to read.
+   * without a Response (an SDK's parsed body) is a success with nothing more to read. When
+   * reading the outcome throws (a `classify` that throws or returns no class, a throwing getter
+   * or `headers.forEach`), the attempt ends as fatal and that error is left in `#unreadable`
+   * for the job to fail with, so that its slot is freed at once.
    */
   #finish(id, ctx, value, threw, stopped) {
+    if (this.#dead !== null) throw this.#dead;
+    let kind, status, hint, usage;
+    try {
+      [kind, status, hint] = this.#classifyOutcome(value, threw, stopped);
+      usage = ctx.usage ?? (threw ? null : readUsage(value));
+    } catch (e) {
+      this.#unreadable = e;
+      [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
+    }
+    const t = now();
+    const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const verdict = readVerdict(out);
+    this.#carryOut(out, t); // finish polled too
+    return verdict;
+  }
+
+  /** `[kind, status, hint]` of an attempt's end, for `Core.finish`; gives the core the headers. */
+  #classifyOutcome(value, threw, stopped) {
     let kind = stopped instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
     let status = 0;
     let hint = 0;
@@ -356,17 +422,17 @@ export class Limiter extends EventTarget {
     }
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
-    const usage = ctx.usage ?? (threw ? null : readUsage(value));
-    const t = now();
-    const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
-    const verdict = readVerdict(out);
-    this.#carryOut(out, t); // finish polled too
-    return verdict;
+    return [kind, status, hint];
   }
 
   /** The error of a job whose retries ran out; `verdict` encodes the attempts and why. */
   #exhausted(verdict, value, threw, o) {
-    const seen = readOutcome(value, threw);
+    let seen;
+    try {
+      seen = readOutcome(value, threw);
+    } catch {
+      seen = { status: 0, headers: {} }; // read once already in #finish; a getter may throw once
+    }
     const error = new RetryError({
       attempts: Math.floor(verdict / 8),
       budget: (verdict & 4) !== 0,
@@ -381,6 +447,7 @@ export class Limiter extends EventTarget {
 
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump(t = now()) {
+    if (this.#dead !== null) throw this.#dead;
     if (this.#unconfirmed.size !== 0) this.#dropUnconfirmed(t);
     this.#carryOut(this.#core.poll(t), t);
   }
@@ -393,11 +460,13 @@ export class Limiter extends EventTarget {
     const wake = readPoll(pointer, this.#sink, this.#jobOf);
     const events = this.#events;
     const dropped = this.#dropped;
+    // The key names of this output's events, read before any listener can call into the core
+    // (a schedule() from a listener would replace them).
+    const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
     this.#arm(wake);
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
-      let keys = null;
-      const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
+      const nextKey = () => keys.shift();
       for (const row of events) {
         const event = decodeEvent(row, this.#jobOf, nextKey, t);
         if (event) this.#emit(event[0], event[1]);
@@ -429,6 +498,46 @@ export class Limiter extends EventTarget {
     if (decision instanceof Error) this.#forget(id);
   }
 
+  /**
+   * Runs `fn` for a timer or a listener, where a trap must not become an uncaught exception: the
+   * limiter stops instead (#crash), and every job settles with its SluiceInternalError.
+   */
+  #safely(fn) {
+    if (this.#dead !== null) return;
+    try {
+      fn();
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
+    }
+  }
+
+  /** The SluiceInternalError for `e` if it is a trap of the core (stopping the limiter), else null. */
+  #trapped(e) {
+    if (e instanceof SluiceInternalError) return e;
+    if (!(e instanceof WebAssembly.RuntimeError)) return null;
+    if (this.#dead === null) this.#crash(new SluiceInternalError(e));
+    return this.#dead;
+  }
+
+  /**
+   * The core trapped: its state is lost, so the limiter stops (a new core would forget the
+   * reservations of the attempts in flight and could send more than the limits allow). Every
+   * waiting job rejects with `error` now; running ones when their task ends; new work is
+   * refused with it; no timer of this limiter fires again.
+   */
+  #crash(error) {
+    this.#dead = error;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#ready.clear();
+    this.#unconfirmed.clear();
+    for (const job of this.#jobs) {
+      if (job === undefined) continue;
+      if (job.resolve !== null) this.#wake(job, error);
+      this.#forget(idOf(job));
+    }
+  }
+
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
@@ -447,7 +556,7 @@ export class Limiter extends EventTarget {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#timerAt = Infinity;
-      this.#pump();
+      this.#safely(() => this.#pump());
     }, Math.min(Math.max(0, wake - now()), MAX_DELAY));
   }
 

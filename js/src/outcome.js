@@ -13,13 +13,21 @@ const wanted = (name) =>
   name.startsWith('anthropic-ratelimit-') ||
   name.startsWith('ratelimit');
 
+/**
+ * The longest header value that crosses into wasm: rate-limit values are a few dozen characters,
+ * and a hostile one of megabytes would otherwise be copied whole into the module's memory.
+ */
+const MAX_VALUE_LENGTH = 1024;
+
 /** The relevant headers as a plain object with lowercase names, from a Headers or a plain object. */
 export function pickHeaders(headers) {
   const picked = {};
   if (headers === null || typeof headers !== 'object') return picked;
   const add = (value, name) => {
     const lower = String(name).toLowerCase();
-    if (wanted(lower) && (typeof value === 'string' || typeof value === 'number')) picked[lower] = String(value);
+    if (!wanted(lower) || (typeof value !== 'string' && typeof value !== 'number')) return;
+    const text = String(value);
+    if (text.length <= MAX_VALUE_LENGTH) picked[lower] = text;
   };
   if (typeof headers.forEach === 'function' && typeof headers.get === 'function') headers.forEach(add);
   else for (const name of Object.keys(headers)) add(headers[name], name);

@@ -110,6 +110,28 @@ const KEEPS_UNUSED_AFTER: u32 = 3;
 /// A response's limit is taken for a daily one when its bucket refills this slowly.
 const DAILY_IF_WINDOW_OVER_MS: u64 = 3 * 3_600_000;
 
+/// The longest window (IETF `w`) or reset a response is believed to state: the limits sluice
+/// models are per minute or per day, so anything longer is read as a day.
+pub const MAX_WINDOW_MS: u64 = DAY_MS;
+
+/// A learned limit that no response restated for this long is forgotten: a response that
+/// taught a wrong limit (a proxy's, a hostile one) holds work back for at most this long
+/// after the last response that said it.
+pub const LEARNED_LIMIT_TTL_MS: u64 = 60 * MINUTE_MS;
+
+/// In one window, a bucket that started full serves at most its capacity plus a window's
+/// refill: twice its limit. So a learned limit is never below half of what the provider was
+/// seen to serve within one of its windows.
+const SERVED_PER_LIMIT: u64 = 2;
+
+/// What the provider served (attempts that succeeded, at their real usage) in the current
+/// fixed window of one limit kind: evidence that its limit is not lower.
+#[derive(Clone, Copy, Debug, Default)]
+struct Served {
+    since: Millis,
+    amount: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Budget {
     burst: BurstPpm,
@@ -121,6 +143,11 @@ pub struct Budget {
     /// Whether the provider keeps the unused part of a reservation (`max_tokens` beyond the
     /// real output): learned from a 429 that says a token bucket was short.
     keeps_unused: bool,
+    /// When a response last stated each learned limit.
+    stated_at: [Millis; 6],
+    served: [Served; 6],
+    /// The time of the last refill.
+    now: Millis,
     /// When the last 429 that said nothing came, and whether the provider took an attempt
     /// started since (see [`refused`](Self::refused)).
     bare_refusal_at: Option<Millis>,
@@ -132,8 +159,20 @@ pub struct Budget {
 impl Budget {
     /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
-        let mut budget =
-            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false, bare_refusal_at: None, taken_since_bare: false, short_refusals: 0 };
+        let mut budget = Budget {
+            burst,
+            buckets: Default::default(),
+            fixed: [false; 6],
+            ledger: [0; 4],
+            transit_ms,
+            keeps_unused: false,
+            stated_at: [now; 6],
+            served: [Served { since: now, amount: 0 }; 6],
+            now,
+            bare_refusal_at: None,
+            taken_since_bare: false,
+            short_refusals: 0,
+        };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
@@ -192,10 +231,64 @@ impl Budget {
         }
     }
 
+    /// Moves every bucket on to `now`, and forgets the learned limits no response restated
+    /// for [`LEARNED_LIMIT_TTL_MS`].
     pub fn refill(&mut self, now: Millis) {
+        self.now = self.now.max(now);
+        for kind in LimitKind::ALL {
+            if !self.fixed[kind.index()] && self.expires_in(kind) == 0 {
+                self.buckets[kind.index()] = None;
+            }
+        }
         for (_, bucket) in self.active_mut() {
             bucket.refill(now);
         }
+    }
+
+    /// Milliseconds until a learned limit is forgotten (`u64::MAX` for one the user set).
+    fn expires_in(&self, kind: LimitKind) -> u64 {
+        if self.fixed[kind.index()] {
+            return u64::MAX;
+        }
+        self.stated_at[kind.index()].saturating_add(LEARNED_LIMIT_TTL_MS).saturating_sub(self.now)
+    }
+
+    /// Records an attempt that succeeded: the provider admitted its reservation (`reserved`,
+    /// or its real usage if smaller: a reported usage alone proves nothing). A learned limit
+    /// below what that proves (see [`SERVED_PER_LIMIT`]) is raised; returns the limits that
+    /// changed.
+    pub fn served(&mut self, reserved: &Cost, actual: &Cost, now: Millis) -> Vec<LimitState> {
+        let mut raised = Vec::new();
+        for kind in LimitKind::ALL {
+            let window = self.bucket(kind).map_or(kind.window_ms(), Bucket::window_ms);
+            let served = &mut self.served[kind.index()];
+            if now.saturating_sub(served.since) >= window {
+                *served = Served { since: now, amount: 0 };
+            }
+            let proven = reserved.amount(kind.resource()).min(actual.amount(kind.resource()));
+            served.amount = served.amount.saturating_add(proven);
+            let floor = served.amount.div_ceil(SERVED_PER_LIMIT);
+            if self.fixed[kind.index()] || self.bucket(kind).map_or(true, |b| b.limit() >= floor) {
+                continue;
+            }
+            self.set_limit(kind, floor, now);
+            raised.extend(self.state(kind));
+        }
+        raised
+    }
+
+    /// The least a learned limit of `kind` over `window` can be: what the provider was seen to
+    /// serve in the current window.
+    fn served_floor(&self, kind: LimitKind, window: u64, now: Millis) -> u64 {
+        let served = self.served[kind.index()];
+        if now.saturating_sub(served.since) >= window {
+            return 0;
+        }
+        served.amount.div_ceil(SERVED_PER_LIMIT)
+    }
+
+    fn state(&self, kind: LimitKind) -> Option<LimitState> {
+        self.states().into_iter().find(|s| s.kind == kind)
     }
 
     /// The first bucket that could never hold `cost`, if any.
@@ -283,7 +376,7 @@ impl Budget {
     /// where the user set none. Returns the limit if it changed.
     pub fn observe(&mut self, o: &Observation, charged_since: &Ledger, started_at: Millis, now: Millis) -> Option<LimitState> {
         let resource = o.resource?;
-        let window = o.window_ms.unwrap_or_else(|| infer_window(o));
+        let window = o.window_ms.unwrap_or_else(|| infer_window(o)).min(MAX_WINDOW_MS);
         let daily = window >= DAY_MS;
         let kind = match resource {
             Resource::Requests if daily => LimitKind::RequestsPerDay,
@@ -295,7 +388,10 @@ impl Budget {
         };
         let window = if daily { DAY_MS } else { window };
         let mut changed = None;
-        if let Some(limit) = o.limit.filter(|_| !self.fixed[kind.index()]) {
+        if let Some(stated) = o.limit.filter(|_| !self.fixed[kind.index()]) {
+            // A bucket holds no more than its limit, and the provider served what it served.
+            let limit = stated.max(o.remaining.unwrap_or(0)).max(self.served_floor(kind, window, now));
+            self.stated_at[kind.index()] = now;
             let capacity = burst_capacity(limit, self.burst);
             let slot = &mut self.buckets[kind.index()];
             match slot {
@@ -313,10 +409,10 @@ impl Budget {
         }
         if let (Some(remaining), Some(bucket)) = (o.remaining, self.buckets[kind.index()].as_mut()) {
             bucket.refill(now);
-            let refilled = bucket.refill_over(now.saturating_sub(started_at + self.transit_ms));
-            bucket.lower_to(remaining as i128 + refilled - charged_since[resource as usize] as i128);
+            let refilled = bucket.refill_over(now.saturating_sub(started_at.saturating_add(self.transit_ms)));
+            bucket.lower_to((remaining as i128).saturating_add(refilled).saturating_sub(charged_since[resource as usize] as i128));
         }
-        changed.and_then(|kind| self.states().into_iter().find(|s| s.kind == kind))
+        changed.and_then(|kind| self.state(kind))
     }
 
     /// Settles a reservation against the real usage: refunds what was not used, charges
@@ -328,10 +424,17 @@ impl Budget {
         if !keeps_unused {
             self.record(-1, |r| reserved.amount(r).saturating_sub(actual.amount(r)));
         }
+        let fixed = self.fixed;
         for (kind, bucket) in self.active_mut() {
-            let (held, used) = (reserved.amount(kind.resource()), actual.amount(kind.resource()));
+            let held = reserved.amount(kind.resource());
+            let mut used = actual.amount(kind.resource());
+            if !fixed[kind.index()] {
+                // No request uses more than the provider's limit for a window (it refuses
+                // larger ones): a larger reported usage is not believed.
+                used = used.min(held.max(bucket.limit()));
+            }
             if used > held {
-                bucket.charge(used - held);
+                bucket.charge_capped(used - held);
             } else if !keeps_unused {
                 bucket.give_back(held - used);
             }
@@ -343,7 +446,9 @@ impl Budget {
     pub fn wait_for(&self, cost: &Cost, returning: &Cost) -> Option<u64> {
         self.active().try_fold(0, |longest, (kind, b)| {
             let r = kind.resource();
-            b.wait_for(cost.amount(r), returning.amount(r)).map(|w| longest.max(w))
+            // A learned limit is forgotten when it expires: it holds nothing back past then.
+            let wait = b.wait_for(cost.amount(r), returning.amount(r)).map(|w| w.min(self.expires_in(kind)));
+            wait.map(|w| longest.max(w))
         })
     }
 
@@ -376,7 +481,7 @@ fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
 fn infer_window(o: &Observation) -> u64 {
     if let (Some(limit), Some(remaining), Some(reset)) = (o.limit, o.remaining, o.reset_ms) {
         if remaining < limit {
-            let implied = reset as u128 * limit as u128 / (limit - remaining) as u128;
+            let implied = reset.min(MAX_WINDOW_MS) as u128 * limit as u128 / (limit - remaining) as u128;
             if implied > DAILY_IF_WINDOW_OVER_MS as u128 {
                 return DAY_MS;
             }

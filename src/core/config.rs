@@ -15,8 +15,9 @@ pub struct Config {
     /// The share of each limit that may go out at once, in millionths. Default: all of it,
     /// as OpenAI's and Anthropic's continuously refilled buckets allow.
     pub burst: BurstPpm,
-    /// The most jobs waiting to start; `None` for no cap.
-    pub max_queue: Option<usize>,
+    /// The most jobs waiting to start; `None` for no cap. Any count: one beyond what memory
+    /// could hold is no cap in effect.
+    pub max_queue: Option<u64>,
     /// AIMD on 429/529/503 below `max_concurrent`. On by default: it only ever lowers the
     /// limit after congestion, and climbs back one per success.
     pub adaptive_concurrency: bool,

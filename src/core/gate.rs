@@ -156,6 +156,11 @@ impl Gates {
         }
     }
 
+    /// Keys with a gate of their own now.
+    pub fn key_gates(&self) -> usize {
+        self.keys.len()
+    }
+
     /// Whether `key`'s own gate holds its jobs back (the global gate is checked apart).
     pub fn blocks(&self, key: KeyId) -> bool {
         self.keys.get(&key).is_some_and(|g| g.admits() == Admits::None)

@@ -19,7 +19,7 @@ use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
 use super::slab::Slab;
 use super::keys::Keys;
-use super::queue::{FairQueue, JobId, KeyId, Priority};
+use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudget;
 use super::rng::Rng;
@@ -49,7 +49,7 @@ pub enum Rejection {
     /// The estimate is larger than a bucket can ever hold.
     TooLarge(TooLarge),
     /// `maxQueue` jobs are already waiting.
-    QueueFull { max_queue: usize },
+    QueueFull { max_queue: u64 },
     /// The job cannot start within its `max_wait_ms`: the time ran out, or it is certain to.
     QueueTimeout { waited_ms: u64, max_wait_ms: u64 },
 }
@@ -82,6 +82,22 @@ pub enum Event {
     LimitChanged { state: LimitState },
 }
 
+/// What the scheduler holds, to check that its memory follows the live jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// Jobs queued, backing off or running.
+    pub jobs: usize,
+    pub queue: QueueFootprint,
+    /// Keys interned (held by a job or a gate).
+    pub keys: usize,
+    pub key_gates: usize,
+    /// Entries in the deadline, backoff and lease timers, stale ones included.
+    pub timers: usize,
+}
+
+/// Stale timer entries tolerated beyond twice the live jobs before the timers are compacted.
+const TIMER_SLACK: usize = 64;
+
 /// How an attempt ended, as the host saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
@@ -113,7 +129,8 @@ pub enum Verdict {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    Queued,
+    /// Waiting in the queue, at this place.
+    Queued(Place),
     Running(Attempt),
     /// Backing off after a failed attempt, until it re-enters the queue.
     Waiting,
@@ -232,7 +249,7 @@ impl Scheduler {
         let key = self.keys.hold(spec.key);
         let rejection = if let Some(too_large) = self.budget.too_large(&spec.cost) {
             Some(Rejection::TooLarge(too_large))
-        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() >= max) {
+        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max) {
             Some(Rejection::QueueFull { max_queue })
         } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
             (self.earliest_start(now, &spec.cost, key) > deadline)
@@ -254,12 +271,16 @@ impl Scheduler {
             submitted_at: now,
             deadline,
             attempt: 0,
-            state: State::Queued,
+            state: State::Waiting, // until it has its place, just below
         };
         let id = self.jobs.insert(job);
-        self.queue.push(id, priority, key);
+        let place = self.queue.push(id, priority, key);
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.state = State::Queued(place);
+        }
         if let Some(deadline) = deadline {
             self.deadlines.push(Reverse((deadline, id)));
+            self.tidy_timers();
         }
         Ok(id)
     }
@@ -286,6 +307,34 @@ impl Scheduler {
         let waiting_for_budget = self.admit(now);
         self.expire(now, true);
         self.next_wake = self.compute_next_wake(now, waiting_for_budget);
+        self.tidy_timers();
+    }
+
+    /// Drops the timers' stale entries (jobs that started, ended or left) once they outnumber
+    /// the live jobs, so that memory follows the jobs, not how many came and went.
+    fn tidy_timers(&mut self) {
+        let live = 2 * self.jobs.len() + TIMER_SLACK;
+        let jobs = &self.jobs;
+        if self.deadlines.len() > live {
+            self.deadlines.retain(|Reverse((_, id))| jobs.get(id).is_some_and(Job::awaits_first_start));
+        }
+        if self.backoffs.len() > live {
+            self.backoffs.retain(|Reverse((_, id))| jobs.get(id).is_some_and(|j| j.state == State::Waiting));
+        }
+        if self.leases.len() > live {
+            self.leases.retain(|(_, id)| jobs.get(id).and_then(Job::attempt).is_some());
+        }
+    }
+
+    /// What the scheduler holds now.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            jobs: self.jobs.len(),
+            queue: self.queue.footprint(),
+            keys: self.keys.len(),
+            key_gates: self.gates.key_gates(),
+            timers: self.deadlines.len() + self.backoffs.len() + self.leases.len(),
+        }
     }
 
     /// Attempts whose lease ran out give their slot back: their host will never report them.
@@ -321,8 +370,7 @@ impl Scheduler {
             self.backoffs.pop();
             if let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == State::Waiting) {
                 self.backing_off -= 1;
-                job.state = State::Queued;
-                self.queue.push_retry(id, job.priority, job.key);
+                job.state = State::Queued(self.queue.push_retry(id, job.priority, job.key));
             }
         }
     }
@@ -406,12 +454,14 @@ impl Scheduler {
 
     /// Takes a queued or backing-off job out and rejects it (`None`: it waited too long).
     fn reject_queued(&mut self, now: Millis, id: JobId, reason: Option<Rejection>) {
-        let job = self.jobs.remove(&id).expect("job is waiting");
-        match job.state {
-            State::Queued => self.queue.remove(id),
-            State::Waiting => self.backing_off -= 1,
-            State::Running(_) => unreachable!("running jobs are never rejected"),
+        match self.jobs.get(&id).map(|j| j.state) {
+            Some(State::Queued(place)) => {
+                self.queue.remove(place);
+            }
+            Some(State::Waiting) => self.backing_off -= 1,
+            Some(State::Running(_)) | None => return, // running jobs are never rejected
         }
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         let reason = reason.unwrap_or_else(|| {
             self.counters.expired += 1;
@@ -438,7 +488,7 @@ impl Scheduler {
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = waiting_for_budget
             .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
-            .map(|wait| now + wait.max(1));
+            .map(|wait| now.saturating_add(wait.max(1)));
         [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
     }
 
@@ -469,6 +519,13 @@ impl Scheduler {
         let before = self.budget.ledger();
         let charged_since: Ledger = std::array::from_fn(|i| before[i].wrapping_sub(ledger[i]));
         self.settle(&cost, kind, outcome.usage);
+        if kind == OutcomeKind::Success {
+            let actual = outcome.usage.map_or(cost, |usage| cost.actual(usage));
+            for state in self.budget.served(&cost, &actual, now) {
+                self.counters.limits_learned += 1;
+                self.events.push(Event::LimitChanged { state });
+            }
+        }
         self.learn(&outcome.feedback, &charged_since, started_at, now);
         match kind {
             OutcomeKind::RateLimited => {
@@ -506,7 +563,7 @@ impl Scheduler {
         if !kind.is_congestion() {
             return;
         }
-        let until = retry_after.map(|after| now + after);
+        let until = retry_after.map(|after| now.saturating_add(after));
         if until.is_some_and(|until| self.gates.close(key, until)) {
             self.keys.hold_id(key); // the key's gate outlives its jobs: keep the id
         }
@@ -558,13 +615,14 @@ impl Scheduler {
             self.events.push(Event::RetriesExhausted { job: id, attempts: attempt, budget });
             return Verdict::Exhausted { attempts: attempt, budget };
         }
-        let at = now + self.retry.delay(attempt, retry_after, &mut self.rng);
+        let at = now.saturating_add(self.retry.delay(attempt, retry_after, &mut self.rng));
         let job = self.jobs.get_mut(&id).expect("job is running");
         job.state = State::Waiting;
         self.backing_off += 1;
         self.backoffs.push(Reverse((at, id)));
         self.counters.retried += 1;
         self.events.push(Event::RetryScheduled { job: id, attempt: attempt + 1, at });
+        self.tidy_timers();
         Verdict::Retry { at }
     }
 
@@ -581,7 +639,9 @@ impl Scheduler {
         let Some(job) = self.jobs.get(&id) else { return false };
         match job.state {
             State::Running(_) => return false,
-            State::Queued => self.queue.remove(id),
+            State::Queued(place) => {
+                self.queue.remove(place);
+            }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
         let job = self.jobs.remove(&id).expect("job exists");
@@ -650,7 +710,7 @@ impl Job {
     }
 
     fn awaits_first_start(&self) -> bool {
-        self.state == State::Queued && self.attempt == 0
+        matches!(self.state, State::Queued(_)) && self.attempt == 0
     }
 }
 

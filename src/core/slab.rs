@@ -19,11 +19,12 @@ pub struct Slab<T> {
     free: Vec<u32>,
     /// Slots ever made.
     made: usize,
+    live: usize,
 }
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab { chunks: Vec::new(), free: Vec::new(), made: 0 }
+        Slab { chunks: Vec::new(), free: Vec::new(), made: 0, live: 0 }
     }
 }
 
@@ -49,6 +50,7 @@ impl<T> Slab<T> {
         let slot = &mut self.chunks[index / CHUNK][index % CHUNK];
         slot.0 = if slot.0 >= MAX_GENERATION { 1 } else { slot.0 + 1 };
         slot.1 = Some(value);
+        self.live += 1;
         (slot.0 << INDEX_BITS) | index as u64
     }
 
@@ -60,6 +62,11 @@ impl<T> Slab<T> {
     fn slot_mut(&mut self, id: &JobId) -> Option<&mut Slot<T>> {
         let (index, generation) = split(*id);
         self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK).filter(|s| s.0 == generation)
+    }
+
+    /// Values held now.
+    pub fn len(&self) -> usize {
+        self.live
     }
 
     pub fn get(&self, id: &JobId) -> Option<&T> {
@@ -75,6 +82,7 @@ impl<T> Slab<T> {
         let slot = self.slot_mut(id)?;
         let value = slot.1.take()?;
         self.free.push(index as u32);
+        self.live -= 1;
         Some(value)
     }
 
@@ -113,6 +121,7 @@ mod tests {
         let mut all: Vec<_> = slab.iter().map(|(id, v)| (id, *v)).collect();
         all.sort();
         assert_eq!(all, vec![(b, "b"), (c, "c")]);
+        assert_eq!(slab.len(), 2);
         assert!(c < 1 << 53);
     }
 

@@ -9,6 +9,8 @@ import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
 import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
 import { workerdWaits } from './checks/workerd-waits.js';
+import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
+import { wwwPage } from './checks/www.js';
 import { bin, outDir } from './lib/paths.js';
 
 /** Fails at once, with the fix, when a runtime binary is not installed. */
@@ -29,12 +31,15 @@ const checks = [
   ['workerd-shared', workerdSharedUnbundled],
   ['workerd-waits', workerdWaits],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
+  ['metrics-workerd', metricsWorkerd],
+  ['metrics-chromium', needs(bin.chromium, metricsChromium)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],
   ['esbuild-workerd', esbuildWorkerd],
   ['types', typesCheck],
   ['example-worker', exampleWorker],
   ['example-browser', needs(bin.chromium, exampleBrowser)],
+  ['www', needs(bin.chromium, wwwPage)],
 ];
 
 const onlyArg = process.argv.indexOf('--only');

@@ -9,6 +9,7 @@ import {
   QueueTimeoutError,
   RetryError,
   SluiceError,
+  SluiceInternalError,
   TimeoutError,
   readUsage,
   type AttemptContext,
@@ -26,6 +27,9 @@ import {
 } from 'sluice';
 import * as fromInit from 'sluice/init';
 import { estimateAnthropic, estimateOpenAI, estimateTokens, type TokenEstimate } from 'sluice/estimate';
+import { metrics } from '@opentelemetry/api';
+import { instrument } from 'sluice/otel';
+import { prometheus, type PrometheusMetrics } from 'sluice/prometheus';
 
 /** Fails to compile unless X and Y are the same type. */
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;
@@ -185,11 +189,15 @@ async function handle(): Promise<string> {
       const limit: LimitName = e.limit;
       return `${e.option} ${e.estimate} > ${e.capacity} (${limit}, ${e.code})`;
     }
+    if (e instanceof SluiceInternalError) {
+      assertType<Equal<typeof e.code, 'INTERNAL'>>();
+      return `internal: ${String(e.cause)}`;
+    }
     if (e instanceof SluiceError) return e.code;
     throw e;
   }
 }
-const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new QueueFullError(4)];
+const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new QueueFullError(4), new SluiceInternalError(new Error('trap'))];
 const rangeError: RangeError = new EstimateTooLargeError('tokens', 10, 'tokensPerMinute', 5);
 
 const usage: Usage | null = readUsage({ usage: { prompt_tokens: 1, completion_tokens: 2 } });
@@ -208,4 +216,14 @@ fromInit.init(fetch('/sluice_bg.wasm'));
 // @ts-expect-error: init needs to be told where the wasm is
 fromInit.init();
 
+// sluice/otel takes the application's own Meter; sluice/prometheus is a registry.
+const stopMetrics: () => void = instrument(limiter, { meter: metrics.getMeter('my-app'), attributes: { 'sluice.limiter': 'openai' }, maxKeys: 5, genAi: true });
+// @ts-expect-error: the meter is required
+instrument(limiter, { attributes: {} });
+const registry: PrometheusMetrics = prometheus();
+const removeFromRegistry: () => void = registry.add(limiter, { labels: { provider: 'openai' } });
+const exposition: string = registry.text();
+const contentType: string = registry.contentType;
+
+export { stopMetrics, removeFromRegistry, exposition, contentType };
 export { handle, idle, counts, level, limitName, badLimitName, errors, rangeError, s, loaded, counted, raw, gateUntil, learned };

@@ -336,10 +336,20 @@ impl Budget {
         }
     }
 
-    /// After a 429 that did not say which limit it hit: every bucket is taken for empty.
-    pub fn drain(&mut self) {
-        for (_, bucket) in self.active_mut() {
-            bucket.lower_to(0);
+    /// Takes the per-minute buckets of `resource` (all of them for `None`; tokens for the input
+    /// and output ones too) for empty: the provider refused, and said no more. A daily bucket is
+    /// left alone: emptying it on a guess would stop the limiter for a day.
+    fn empty(&mut self, resource: Option<Resource>) {
+        for (kind, bucket) in self.active_mut() {
+            let r = kind.resource();
+            let hit = match resource {
+                None => true,
+                Some(Resource::Tokens) => r != Resource::Requests,
+                Some(named) => r == named,
+            };
+            if hit && kind.window_ms() < DAY_MS {
+                bucket.lower_to(0);
+            }
         }
     }
 
@@ -347,8 +357,8 @@ impl Budget {
     /// counts correct the levels (through [`observe`](Self::observe)); when they say a token
     /// bucket was short of what sluice held for it, [`KEEPS_UNUSED_AFTER`] times, the provider
     /// keeps the unused part of reservations.
-    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the buckets
-    /// for empty only when the provider took an attempt since the last such 429: a first one
+    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the per-minute
+    /// buckets for empty only when the provider took an attempt since the last such 429: a first one
     /// may be an outage, during which the provider's buckets keep refilling.
     pub fn refused(&mut self, feedback: &Feedback, cost: &Cost, now: Millis) {
         match lesson(feedback) {
@@ -360,18 +370,10 @@ impl Budget {
                     }
                 }
             }
-            Lesson::Named(named) => {
-                for (kind, bucket) in self.active_mut() {
-                    let r = kind.resource();
-                    let hit = r == named || (named == Resource::Tokens && r != Resource::Requests);
-                    if hit && kind.window_ms() < DAY_MS {
-                        bucket.lower_to(0);
-                    }
-                }
-            }
+            Lesson::Named(named) => self.empty(Some(named)),
             Lesson::Bare => {
                 if self.taken_since_bare {
-                    self.drain();
+                    self.empty(None);
                 }
                 self.bare_refusal_at = Some(now);
                 self.taken_since_bare = false;
@@ -636,5 +638,26 @@ mod tests {
         b.take(&reserved, 0);
         b.settle(&reserved, Usage { input: 1_000, output: 500 }); // debts still count
         assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 3_500);
+    }
+
+    #[test]
+    fn what_a_429_teaches_the_buckets() {
+        let limits = [(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000), (LimitKind::TokensPerDay, 100_000)];
+        let levels = |b: &Budget| LimitKind::ALL.into_iter().filter_map(|k| b.bucket(k).map(|x| x.available())).collect::<Vec<_>>();
+        let cost = Cost::total(100);
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        // Named: the per-minute token bucket only.
+        b.refused(&Feedback { limit_named: Some(Resource::Tokens), ..Feedback::default() }, &cost, 0);
+        assert_eq!(levels(&b), vec![60, 0, 100_000]);
+        // Nothing but a Retry-After: no bucket, until the provider took an attempt since and refused again.
+        let bare = Feedback { retry_after_ms: Some(1_000), ..Feedback::default() };
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        b.refused(&bare, &cost, 1_000);
+        b.accepted(500); // started before that 429: no proof
+        b.refused(&bare, &cost, 2_000);
+        assert_eq!(levels(&b), vec![60, 6_000, 100_000]);
+        b.accepted(2_500);
+        b.refused(&bare, &cost, 3_000);
+        assert_eq!(levels(&b), vec![0, 0, 100_000], "a daily bucket is never emptied on a guess");
     }
 }

@@ -554,7 +554,7 @@ impl Scheduler {
         match kind {
             OutcomeKind::RateLimited => {
                 self.budget.refused(&outcome.feedback, &cost, now);
-                self.gates.refusal_took(now - started_at);
+                self.gates.refusal_took(now.saturating_sub(started_at));
             }
             OutcomeKind::Success => self.budget.accepted(started_at),
             _ => {}

@@ -9,6 +9,7 @@ import { Bucket } from './bucket.js';
 import * as openai from './openai.js';
 import { parseOptions } from './options.js';
 import { BadRequest } from './request.js';
+import { writeStream } from './sse.js';
 import { defaultOutputTokens } from './text.js';
 
 const DIALECTS = new Map([openai, anthropic].map((d) => [d.path, d]));
@@ -67,8 +68,12 @@ function send(res, status, headers, body) {
  *   share of max_tokens, between 20% and 100%, from a hash of the prompt.
  * - outage: { fromMs, untilMs, retryAfterS }: 429 to everything meanwhile (ms since start).
  * - overloaded(n): answer request n (1-based) 529 (Anthropic) or 503 (OpenAI).
+ * - streamFault(n): for a streamed request n, `{ after, kind }` to break its stream after
+ *   `after` events: kind 'overloaded' (the dialect's error event), 'stall', 'reset' (see sse.js).
+ * A body with `stream: true` is answered with server-sent events: `latency.baseMs` before the
+ * first, `latency.perOutputTokenMs` before each next one.
  * - host ('127.0.0.1'), port (0: any free port).
- * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object }>}
+ * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object, streamStats(): object }>}
  */
 export async function startMockProvider(options) {
   const o = parseOptions(options);
@@ -91,6 +96,8 @@ export async function startMockProvider(options) {
     firstRequestAt: null,
     lastResponseAt: null,
   };
+  /** Streamed answers (`streamStats()`): open now, the most open at once, closed by their client early. */
+  const streams = { open: 0, peakOpen: 0, closedByClient: 0 };
 
   const refillAll = (now) => {
     for (const bucket of Object.values(buckets)) bucket.refill(now);
@@ -171,6 +178,10 @@ export async function startMockProvider(options) {
       return;
     }
 
+    if (body.stream === true) {
+      await stream(res, dialect, n, call, body);
+      return;
+    }
     counts.inFlight += 1;
     counts.peakInFlight = Math.max(counts.peakInFlight, counts.inFlight);
     let outputTokens;
@@ -190,6 +201,40 @@ export async function startMockProvider(options) {
     counts.inputTokens += inputTokens;
     counts.outputTokens += outputTokens;
     reply(res, dialect, n, dialect.success(call, outputTokens, n));
+  };
+
+  /** A streamed answer: the unused output is given back when it ends, however it ended. */
+  const stream = async (res, dialect, n, call, body) => {
+    counts.inFlight += 1;
+    counts.peakInFlight = Math.max(counts.peakInFlight, counts.inFlight);
+    let sent;
+    try {
+      const outputTokens = outputTokensOf(call, body);
+      const now = o.now();
+      refillAll(now);
+      counts.lastResponseAt = now;
+      sent = await writeStream(res, {
+        headers: { ...dialect.limitHeaders(buckets), [dialect.requestIdHeader]: `req_mock${n}` },
+        events: dialect.streamEvents(call, outputTokens, n, body),
+        end: dialect.streamEnd,
+        error: dialect.streamError(),
+        fault: o.streamFault(n),
+        sleep,
+        firstMs: o.latency.baseMs,
+        perEventMs: o.latency.perOutputTokenMs,
+        counts: streams,
+      });
+    } finally {
+      counts.inFlight -= 1;
+    }
+    refillAll(o.now());
+    if (o.settle) {
+      buckets.tokens?.giveBack(call.maxTokens - sent.tokens);
+      buckets.output?.giveBack(call.maxTokens - sent.tokens);
+    }
+    counts.ok += 1;
+    counts.inputTokens += call.inputTokens;
+    counts.outputTokens += sent.tokens;
   };
 
   const server = createServer((req, res) => {
@@ -221,5 +266,6 @@ export async function startMockProvider(options) {
       return closing;
     },
     stats: () => ({ ...counts }),
+    streamStats: () => ({ ...streams }),
   };
 }

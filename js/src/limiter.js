@@ -6,10 +6,11 @@
 import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { AbortError, EstimateTooLargeError, RetryError } from './errors.js';
+import { AbortError, EstimateTooLargeError, RetryError, SluiceError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
 import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
+import { holdStream } from './stream.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
 import { readPoll, readRejection, readVerdict, SLOTS } from './wire.js';
@@ -199,23 +200,36 @@ export class Limiter extends EventTarget {
   async #attempts(job) {
     const { task, o } = job;
     const id = idOf(job);
+    let streaming = false;
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
         const watch = watchAttempt(ctx, o);
         let value;
         let threw = false;
+        let held = null;
+        let stopped = undefined;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
+          // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
+          const result = value;
+          held = o.stream ? holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(id, ctx, result, error, usage, cancelled)) : null;
+          if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
         } catch (e) {
+          held?.cancel(e);
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
           value = watch?.error ?? e;
+          stopped = watch?.error ?? (held && e instanceof SluiceError ? e : undefined);
           threw = true;
         } finally {
           watch?.dispose();
         }
-        const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (held && !threw) {
+          streaming = true;
+          return value;
+        }
+        const verdict = this.#finish(id, ctx, value, threw, stopped);
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
@@ -225,8 +239,17 @@ export class Limiter extends EventTarget {
         if (next !== job) this.#woken(await next);
       }
     } finally {
-      this.#forget(id);
+      if (!streaming) this.#forget(id);
     }
+  }
+
+  /** A held stream has ended: its attempt ends with it, never retried (the caller has read it). */
+  #streamEnded(id, ctx, value, error, usage, cancelled) {
+    if (error !== undefined || cancelled) ctx.abort(error); // the request behind it, if still open
+    if (ctx.usage === null) ctx.usage = usage;
+    const stopped = error instanceof AbortError || error instanceof TimeoutError ? error : undefined;
+    this.#finish(id, ctx, error ?? value, error !== undefined, stopped, code.NO_RETRY);
+    this.#forget(id);
   }
 
   /** Drops an ended job (once or more: it is idempotent). */
@@ -337,7 +360,7 @@ export class Limiter extends EventTarget {
    * Reports how an attempt ended and returns the core's verdict (codes.js). A value returned
    * without a Response (an SDK's parsed body) is a success with nothing more to read.
    */
-  #finish(id, ctx, value, threw, stopped) {
+  #finish(id, ctx, value, threw, stopped, final = 0) {
     let kind = stopped instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
     let status = 0;
     let hint = 0;
@@ -357,7 +380,7 @@ export class Limiter extends EventTarget {
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
     const usage = ctx.usage ?? (threw ? null : readUsage(value));
     const t = now();
-    const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
     const verdict = readVerdict(out);
     this.#carryOut(out, t); // finish polled too
     return verdict;

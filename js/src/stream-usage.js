@@ -1,0 +1,122 @@
+// Reading a stream's usage from its chunks as they go by, in every dialect sluice knows:
+// - OpenAI Chat Completions: the `include_usage` chunk before `[DONE]` (`choices: []`, `usage`);
+// - OpenAI Responses: `response.completed` (or `.incomplete`, `.failed`), whose `response.usage`;
+// - Anthropic: `message_start` (the input) and `message_delta` (the output so far, cumulative:
+//   the last one wins, never summed);
+// - Gemini: the last `usageMetadata`.
+// A stream cut short of its usage settles from what was seen: the input from the estimate, the
+// output counted from the text of the chunks received, each rounded up (estimateTokens).
+import { estimateTokens } from './estimate.js';
+import { readUsage } from './usage.js';
+
+const isCount = (n) => Number.isSafeInteger(n) && n >= 0;
+
+/** The text a chunk carries, in tokens by the estimate's heuristic (0 for a chunk without text). */
+function chunkTokens(c) {
+  let n = 0;
+  const add = (s) => {
+    if (typeof s === 'string' && s) n += estimateTokens(s);
+  };
+  const d = c.delta;
+  if (typeof d === 'string') add(d); // Responses: response.output_text.delta, ….arguments.delta
+  else if (d) add(d.text ?? d.partial_json ?? d.thinking); // Anthropic content_block_delta
+  if (Array.isArray(c.choices)) {
+    for (const choice of c.choices) {
+      const cd = choice?.delta;
+      if (!cd) continue;
+      add(cd.content);
+      add(cd.refusal);
+      if (Array.isArray(cd.tool_calls)) for (const call of cd.tool_calls) add(call?.function?.arguments);
+    }
+  }
+  if (Array.isArray(c.candidates)) for (const cand of c.candidates) for (const part of cand?.content?.parts ?? []) add(part?.text);
+  return n;
+}
+
+/** A stream's usage, from its chunks (parsed objects) or its bytes (server-sent events, NDJSON). */
+export class StreamUsage {
+  input = -1;
+  output = -1;
+  counted = 0;
+  /** An error event the stream carried in its bytes (an SSE `error`), in the shape of an SDK error. */
+  error = undefined;
+  #text = '';
+  #decoder = null;
+  #data = '';
+  #event = '';
+
+  /** @param {number} estimatedInput the job's `inputTokens` estimate, -1 when it has none */
+  constructor(estimatedInput) {
+    this.estimatedInput = estimatedInput;
+  }
+
+  /** Looks at one chunk as it passes: bytes and strings are read as SSE, anything else as an event. */
+  see(chunk) {
+    if (typeof chunk === 'string' || ArrayBuffer.isView(chunk)) this.#read(chunk, false);
+    else if (chunk !== null && typeof chunk === 'object') this.#look(chunk, '');
+  }
+
+  /** The usage to settle with when the stream has ended, or null when the input is unknown. */
+  result() {
+    if (this.#decoder) this.#read('', true);
+    const input = this.input >= 0 ? this.input : this.estimatedInput;
+    if (input < 0) return null;
+    return { inputTokens: input, outputTokens: this.output >= 0 ? this.output : this.counted };
+  }
+
+  #look(c, name) {
+    const type = c.type;
+    if (type === 'error' || name === 'error' || (c.error && typeof c.error === 'object' && !c.choices)) {
+      this.error = { error: c };
+      return;
+    }
+    if (type === 'message_start') {
+      const u = readUsage(c.message);
+      if (u) this.input = u.inputTokens;
+      return;
+    }
+    if (type === 'message_delta') {
+      const u = c.usage;
+      if (isCount(u?.output_tokens)) this.output = u.output_tokens;
+      if (isCount(u?.input_tokens)) this.input = readUsage(c).inputTokens;
+      return;
+    }
+    const u = readUsage(typeof type === 'string' && type.startsWith('response.') && c.response ? c.response : c);
+    if (u) {
+      this.input = u.inputTokens;
+      this.output = u.outputTokens;
+      return;
+    }
+    this.counted += chunkTokens(c);
+  }
+
+  /** Server-sent events (or JSON lines) in bytes: each complete `data:` payload is parsed and seen. */
+  #read(chunk, flush) {
+    this.#decoder ??= new TextDecoder();
+    this.#text += typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: !flush });
+    const lines = this.#text.split('\n');
+    this.#text = flush ? '' : lines.pop();
+    if (flush) lines.push('');
+    for (let line of lines) {
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.startsWith('data:')) this.#data += (this.#data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);
+      else if (line.startsWith('event:')) this.#event = line.slice(6).trim();
+      else if (line[0] === '{') this.#parse(line, '');
+      else if (line === '') {
+        if (this.#data) this.#parse(this.#data, this.#event);
+        this.#data = this.#event = '';
+      }
+    }
+  }
+
+  #parse(text, name) {
+    if (text === '[DONE]') return;
+    let c;
+    try {
+      c = JSON.parse(text);
+    } catch {
+      return; // not JSON: nothing to read
+    }
+    if (c !== null && typeof c === 'object') this.#look(c, name);
+  }
+}

@@ -3,7 +3,7 @@
 //   node tests/runtimes/run.js [--only name,name]   (names as printed, e.g. deno,chromium)
 import { existsSync, mkdirSync } from 'node:fs';
 import { bunCheck, denoCheck, nodeCheck, packedCheck } from './checks/native.js';
-import { chromiumSmoke } from './checks/chromium.js';
+import { chromiumSmoke, chromiumStream } from './checks/chromium.js';
 import { esbuildNode, esbuildWorkerd } from './checks/esbuild.js';
 import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
@@ -31,6 +31,7 @@ const checks = [
   ['workerd-waits', workerdWaits],
   ['workerd-stream', workerdStream],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
+  ['chromium-stream', needs(bin.chromium, chromiumStream)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],
   ['esbuild-workerd', esbuildWorkerd],

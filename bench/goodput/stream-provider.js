@@ -1,7 +1,7 @@
 // A simulated provider that streams: each answer is server-sent events in OpenAI's chat
 // dialect (a chunk per token, then the include_usage chunk and [DONE]), produced on the virtual
-// clock. It allows `cap` streams open at once, as providers with a concurrency limit do: a
-// request beyond it gets a 429 with a Retry-After. It counts the streams open at once (from
+// clock. With `enforce`, it allows `cap` streams open at once, as providers with a concurrency
+// limit do: a request beyond it gets a 429 with a Retry-After; without, it lets every one in. It counts the streams open at once (from
 // the answer's headers until its body ends or its reader cancels it), the most the client
 // tried to have open (those plus the one asking), and the 429s.
 
@@ -12,12 +12,13 @@ export class StreamProvider {
   /**
    * @param {object} o
    * @param {Array<{input: number, chunks: number}>} o.jobs the workload, by index (the body's `user`)
-   * @param {number} o.cap streams open at once beyond which a request gets a 429
+   * @param {number} o.cap streams open at once beyond which a request gets a 429 (with `enforce`)
+   * @param {boolean} o.enforce
    * @param {number} o.firstMs time to the first chunk; @param {number} o.perChunkMs between chunks
    * @param {number} o.retryAfterMs the Retry-After of a 429
    */
-  constructor({ jobs, cap, firstMs, perChunkMs, retryAfterMs }) {
-    Object.assign(this, { jobs, cap, firstMs, perChunkMs, retryAfterMs });
+  constructor({ jobs, cap, enforce, firstMs, perChunkMs, retryAfterMs }) {
+    Object.assign(this, { jobs, cap, enforce, firstMs, perChunkMs, retryAfterMs });
     this.open = 0;
     this.peakOpen = 0;
     this.peakAsked = 0;
@@ -32,7 +33,7 @@ export class StreamProvider {
     this.requests += 1;
     // What the client asks for: the streams it would have open had this one been let in.
     this.peakAsked = Math.max(this.peakAsked, this.open + 1);
-    if (this.open >= this.cap) {
+    if (this.enforce && this.open >= this.cap) {
       this.rateLimited += 1;
       const wait = this.retryAfterMs;
       const error = { error: { message: `Too many concurrent requests: limit ${this.cap}`, type: 'requests', param: null, code: 'rate_limit_exceeded' } };

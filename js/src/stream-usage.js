@@ -33,90 +33,88 @@ function chunkTokens(c) {
   return n;
 }
 
-/** A stream's usage, from its chunks (parsed objects) or its bytes (server-sent events, NDJSON). */
-export class StreamUsage {
-  input = -1;
-  output = -1;
-  counted = 0;
-  /** An error event the stream carried in its bytes (an SSE `error`), in the shape of an SDK error. */
-  error = undefined;
-  #text = '';
-  #decoder = null;
-  #data = '';
-  #event = '';
+/**
+ * A stream's usage, from its chunks (parsed objects) or its bytes (server-sent events, JSON
+ * lines). `estimatedInput`: the job's `inputTokens` estimate, -1 when it has none. Returns
+ * `{ see(chunk), result(), error }`: `result()` is the usage to settle with once the stream has
+ * ended (null when the input is unknown); `error`, an error event the stream carried in its
+ * bytes (an SSE `error`), in the shape of an SDK error. (Closures, not a class: they minify.)
+ */
+export function streamUsage(estimatedInput) {
+  let input = -1;
+  let output = -1;
+  let counted = 0;
+  let text = '';
+  let decoder = null;
+  let data = '';
+  let event = '';
+  const self = { see, result, error: undefined };
 
-  /** @param {number} estimatedInput the job's `inputTokens` estimate, -1 when it has none */
-  constructor(estimatedInput) {
-    this.estimatedInput = estimatedInput;
-  }
-
-  /** Looks at one chunk as it passes: bytes and strings are read as SSE, anything else as an event. */
-  see(chunk) {
-    if (typeof chunk === 'string' || ArrayBuffer.isView(chunk)) this.#read(chunk, false);
-    else if (chunk !== null && typeof chunk === 'object') this.#look(chunk, '');
-  }
-
-  /** The usage to settle with when the stream has ended, or null when the input is unknown. */
-  result() {
-    if (this.#decoder) this.#read('', true);
-    const input = this.input >= 0 ? this.input : this.estimatedInput;
-    if (input < 0) return null;
-    return { inputTokens: input, outputTokens: this.output >= 0 ? this.output : this.counted };
-  }
-
-  #look(c, name) {
+  function look(c, name) {
     const type = c.type;
     if (type === 'error' || name === 'error' || (c.error && typeof c.error === 'object' && !c.choices)) {
-      this.error = { error: c };
+      self.error = { error: c };
       return;
     }
     if (type === 'message_start') {
       const u = readUsage(c.message);
-      if (u) this.input = u.inputTokens;
+      if (u) input = u.inputTokens;
       return;
     }
     if (type === 'message_delta') {
       const u = c.usage;
-      if (isCount(u?.output_tokens)) this.output = u.output_tokens;
-      if (isCount(u?.input_tokens)) this.input = readUsage(c).inputTokens;
+      if (isCount(u?.output_tokens)) output = u.output_tokens;
+      if (isCount(u?.input_tokens)) input = readUsage(c).inputTokens;
       return;
     }
     const u = readUsage(typeof type === 'string' && type.startsWith('response.') && c.response ? c.response : c);
     if (u) {
-      this.input = u.inputTokens;
-      this.output = u.outputTokens;
-      return;
+      input = u.inputTokens;
+      output = u.outputTokens;
+    } else counted += chunkTokens(c);
+  }
+
+  function parse(payload, name) {
+    if (payload === '[DONE]') return;
+    let c;
+    try {
+      c = JSON.parse(payload);
+    } catch {
+      return; // not JSON: nothing to read
     }
-    this.counted += chunkTokens(c);
+    if (c !== null && typeof c === 'object') look(c, name);
   }
 
   /** Server-sent events (or JSON lines) in bytes: each complete `data:` payload is parsed and seen. */
-  #read(chunk, flush) {
-    this.#decoder ??= new TextDecoder();
-    this.#text += typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: !flush });
-    const lines = this.#text.split('\n');
-    this.#text = flush ? '' : lines.pop();
+  function read(chunk, flush) {
+    decoder ??= new TextDecoder();
+    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: !flush });
+    const lines = text.split('\n');
+    text = flush ? '' : lines.pop();
     if (flush) lines.push('');
     for (let line of lines) {
       if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line.startsWith('data:')) this.#data += (this.#data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);
-      else if (line.startsWith('event:')) this.#event = line.slice(6).trim();
-      else if (line[0] === '{') this.#parse(line, '');
+      if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);
+      else if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line[0] === '{') parse(line, '');
       else if (line === '') {
-        if (this.#data) this.#parse(this.#data, this.#event);
-        this.#data = this.#event = '';
+        if (data) parse(data, event);
+        data = event = '';
       }
     }
   }
 
-  #parse(text, name) {
-    if (text === '[DONE]') return;
-    let c;
-    try {
-      c = JSON.parse(text);
-    } catch {
-      return; // not JSON: nothing to read
-    }
-    if (c !== null && typeof c === 'object') this.#look(c, name);
+  /** Looks at one chunk as it passes: bytes and strings are read as SSE, anything else as an event. */
+  function see(chunk) {
+    if (typeof chunk === 'string' || ArrayBuffer.isView(chunk)) read(chunk, false);
+    else if (chunk !== null && typeof chunk === 'object') look(chunk, '');
   }
+
+  function result() {
+    if (decoder) read('', true);
+    const i = input >= 0 ? input : estimatedInput;
+    return i < 0 ? null : { inputTokens: i, outputTokens: output >= 0 ? output : counted };
+  }
+
+  return self;
 }

@@ -12,7 +12,7 @@
 // chunk is read before the task's result is handed to the caller: a failure before it is the
 // attempt's and may be retried; after it, the caller has part of the answer and it never is.
 import { AbortError, TimeoutError } from './errors.js';
-import { StreamUsage } from './stream-usage.js';
+import { streamUsage } from './stream-usage.js';
 
 const MAX_DELAY = 2 ** 31 - 1;
 const noop = () => {};
@@ -91,7 +91,7 @@ function readable(it) {
  * job's signal. The first chunk is read here; `ready` then resolves with `wrap(iterator)`.
  */
 function through(source, o, end, wrap) {
-  const usage = new StreamUsage(o.inputTokens);
+  const usage = streamUsage(o.inputTokens);
   let stage = 0; // 0 reading the first chunk, 1 handed to the caller, 2 ended
   let failure = null; // what stopped the stream from outside: a timeout, the job's signal
   let rejectRead = null;
@@ -177,7 +177,7 @@ function through(source, o, end, wrap) {
 
 /** A MessageStream: handed back at once, held until its `end` event. */
 function holdEmitter(stream, o, end) {
-  const usage = new StreamUsage(o.inputTokens);
+  const usage = streamUsage(o.inputTokens);
   let failure = null;
   let error;
   let aborted = false;

@@ -2,10 +2,10 @@
 // events the SDKs yield, and the raw bytes of server-sent events split anywhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamUsage } from '../../js/src/stream-usage.js';
+import { streamUsage } from '../../js/src/stream-usage.js';
 
 const seen = (chunks, estimatedInput = -1) => {
-  const u = new StreamUsage(estimatedInput);
+  const u = streamUsage(estimatedInput);
   for (const c of chunks) u.see(c);
   return u;
 };

@@ -3,7 +3,8 @@
 // - openai-node's and @anthropic-ai/sdk's `Stream` (chat completions, the Responses API,
 //   `messages.create({ stream: true })`): the same object, its `iterator` replaced, so that
 //   `for await`, `tee()` and `toReadableStream()` all read through sluice;
-// - `MessageStream` (`messages.stream()`): the same object, watched through its events;
+// - `MessageStream` (`messages.stream()`), openai's `ChatCompletionStream`
+//   (`chat.completions.stream()`): the same object, watched through its events;
 // - a `Response` whose body is `text/event-stream`: a new Response (same status, headers) on a
 //   body that reads through sluice; a web `ReadableStream`: a new ReadableStream on it;
 // - any other async iterable: the same object, with its own `Symbol.asyncIterator`;
@@ -175,7 +176,7 @@ function through(source, o, end, wrap) {
   return { ready, cancel: stop };
 }
 
-/** A MessageStream: handed back at once, held until its `end` event. */
+/** A MessageStream (or openai's ChatCompletionStream, its twin): handed back at once, held until its `end` event. */
 function holdEmitter(stream, o, end) {
   const usage = streamUsage(o.inputTokens);
   let failure = null;
@@ -189,11 +190,13 @@ function holdEmitter(stream, o, end) {
   const onAbort = () => stop(new AbortError(o.signal.reason));
   o.signal?.addEventListener('abort', onAbort, { once: true });
   t = timer(o.firstChunkTimeoutMs, 'firstChunkTimeoutMs', stop);
-  stream.on('streamEvent', (event) => {
+  const onEvent = (event) => {
     usage.see(event);
     clearTimeout(t);
     t = timer(o.idleTimeoutMs, 'idleTimeoutMs', stop);
-  });
+  };
+  stream.on('streamEvent', onEvent); // Anthropic's MessageStream
+  stream.on('chunk', onEvent); // openai's ChatCompletionStream
   stream.on('error', (e) => (error = e));
   stream.on('abort', () => (aborted = true));
   stream.on('end', () => {

@@ -16,7 +16,7 @@ async function settle(clock, promise, stepMs = 10) {
   const watched = promise.finally(() => (done = true));
   while (!done) {
     for (let i = 0; i < 3; i++) await immediate();
-    if (stepMs > 0) await clock.tickAsync(stepMs);
+    await clock.tickAsync(stepMs); // 0: only the timers due now (openai's runners start on one)
   }
   return watched;
 }
@@ -308,4 +308,21 @@ test('openai tee() and toReadableStream() read through sluice: the slot is held 
   const lines = (await settle(clock, new Response(again.toReadableStream()).text(), 0)).trim().split('\n');
   assert.equal(lines.length, 7);
   assert.equal(limiter.stats().inFlight, 0);
+});
+
+test('openai chat.completions.stream(): the ChatCompletionStream holds its slot until it ends, settled from its usage chunk', async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { ...frozen, outputTokens: () => 6 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ maxConcurrent: 1, tokensPerMinute: TPM });
+  const run = async (i) => {
+    const { stream: _, ...rest } = chatBody(i, withUsage);
+    const runner = await limiter.schedule(({ signal }) => client.chat.completions.stream(rest, { signal }), estimateOpenAI(rest));
+    const completion = await runner.finalChatCompletion();
+    return completion.usage.total_tokens;
+  };
+  const used = await settle(clock, Promise.all([run(1), run(2), run(3)]), 0);
+  await settle(clock, limiter.onIdle(), 0);
+  assert.equal(mock.streamStats().peakOpen, 1);
+  assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - used.reduce((a, b) => a + b));
 });

@@ -47,12 +47,12 @@ export function streamUsage(estimatedInput) {
   let text = '';
   let decoder = null;
   let data = '';
-  let event = '';
   const self = { see, result, error: undefined };
 
-  function look(c, name) {
+  function look(c) {
     const type = c.type;
-    if (type === 'error' || name === 'error' || (c.error && typeof c.error === 'object' && !c.choices)) {
+    // Anthropic's and the Responses API's error events say `type: "error"`; OpenAI's chat an `error` object.
+    if (type === 'error' || (c.error && typeof c.error === 'object' && !c.choices)) {
       self.error = { error: c };
       return;
     }
@@ -74,7 +74,7 @@ export function streamUsage(estimatedInput) {
     } else counted += chunkTokens(c);
   }
 
-  function parse(payload, name) {
+  function parse(payload) {
     if (payload === '[DONE]') return;
     let c;
     try {
@@ -82,7 +82,7 @@ export function streamUsage(estimatedInput) {
     } catch {
       return; // not JSON: nothing to read
     }
-    if (c !== null && typeof c === 'object') look(c, name);
+    if (c !== null && typeof c === 'object') look(c);
   }
 
   /** Server-sent events (or JSON lines) in bytes: each complete `data:` payload is parsed and seen. */
@@ -95,11 +95,10 @@ export function streamUsage(estimatedInput) {
     for (let line of lines) {
       if (line.endsWith('\r')) line = line.slice(0, -1);
       if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);
-      else if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line[0] === '{') parse(line, '');
+      else if (line[0] === '{') parse(line); // JSON lines
       else if (line === '') {
-        if (data) parse(data, event);
-        data = event = '';
+        if (data) parse(data);
+        data = '';
       }
     }
   }
@@ -107,7 +106,7 @@ export function streamUsage(estimatedInput) {
   /** Looks at one chunk as it passes: bytes and strings are read as SSE, anything else as an event. */
   function see(chunk) {
     if (typeof chunk === 'string' || ArrayBuffer.isView(chunk)) read(chunk, false);
-    else if (chunk !== null && typeof chunk === 'object') look(chunk, '');
+    else if (chunk !== null && typeof chunk === 'object') look(chunk);
   }
 
   function result() {

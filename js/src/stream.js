@@ -61,7 +61,7 @@ export function holdStream(value, o, end) {
     if (sdk) value.iterator = once;
     else Object.defineProperty(value, Symbol.asyncIterator, { value: once, configurable: true, writable: true });
     return value;
-  });
+  }, sdk && value.controller.signal);
 }
 
 function readerSource(reader) {
@@ -90,8 +90,10 @@ function readable(it) {
 /**
  * Reads `source` through an iterator that watches each chunk: the usage, the idle timeout, the
  * job's signal. The first chunk is read here; `ready` then resolves with `wrap(iterator)`.
+ * `cancelled`: the signal of the SDK stream's own controller, whose abort cancels it even while
+ * nothing reads it (while a read is pending, the read itself ends it).
  */
-function through(source, o, end, wrap) {
+function through(source, o, end, wrap, cancelled) {
   const usage = streamUsage(o.inputTokens);
   let stage = 0; // 0 reading the first chunk, 1 handed to the caller, 2 ended
   let failure = null; // what stopped the stream from outside: a timeout, the job's signal
@@ -108,9 +110,9 @@ function through(source, o, end, wrap) {
   const stop = (error) => {
     if (stage === 2) return;
     failure = error;
-    source.cancel(error);
     rejectRead?.(error);
     finish(error, false);
+    source.cancel(error);
   };
   const onAbort = () => stop(new AbortError(o.signal.reason));
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -155,6 +157,7 @@ function through(source, o, end, wrap) {
       return this;
     },
   };
+  cancelled?.addEventListener('abort', () => rejectRead === null && iterator.return(), { once: true });
   const ready = read(o.firstChunkTimeoutMs, 'firstChunkTimeoutMs').then(
     (r) => {
       if (failure) throw failure;

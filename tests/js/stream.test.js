@@ -326,3 +326,16 @@ test('openai chat.completions.stream(): the ChatCompletionStream holds its slot 
   assert.equal(mock.streamStats().peakOpen, 1);
   assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - used.reduce((a, b) => a + b));
 });
+
+test("the SDK stream's controller.abort() frees the slot even while nothing reads the stream", async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { latency: { baseMs: 10, perOutputTokenMs: 10 }, outputTokens: () => 50 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  const stream = await settle(clock, limiter.schedule(() => client.chat.completions.create(chatBody(1))));
+  assert.equal(limiter.stats().inFlight, 1);
+  stream.controller.abort();
+  assert.deepEqual([limiter.stats().inFlight, limiter.stats().completed], [0, 1]);
+  await settle(clock, new Promise((resolve) => setImmediate(resolve)));
+  assert.equal(mock.streamStats().closedByClient, 1);
+});

@@ -339,3 +339,21 @@ test("the SDK stream's controller.abort() frees the slot even while nothing read
   await settle(clock, new Promise((resolve) => setImmediate(resolve)));
   assert.equal(mock.streamStats().closedByClient, 1);
 });
+
+test('ctx.reportUsage overrides the usage read from the stream', async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { ...frozen, outputTokens: () => 5 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ tokensPerMinute: TPM });
+  const body = chatBody(1, withUsage);
+  const stream = await settle(
+    clock,
+    limiter.schedule(async (ctx) => {
+      ctx.reportUsage({ inputTokens: 1_000, outputTokens: 2_000 });
+      return client.chat.completions.create(body, { signal: ctx.signal });
+    }, estimateOpenAI(body)),
+    0,
+  );
+  await settle(clock, (async () => { for await (const c of stream) void c; })(), 0);
+  assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - 3_000);
+});

@@ -12,10 +12,10 @@
 // Except for MessageStream (handed back at once, as `messages.stream()` returns it), the first
 // chunk is read before the task's result is handed to the caller: a failure before it is the
 // attempt's and may be retried; after it, the caller has part of the answer and it never is.
+import { MAX_DELAY } from './attempt.js';
 import { AbortError, TimeoutError } from './errors.js';
 import { streamUsage } from './stream-usage.js';
 
-const MAX_DELAY = 2 ** 31 - 1;
 const noop = () => {};
 
 /** A timer for `ms` (Infinity: none) that calls `fire` with the TimeoutError of `option`. */

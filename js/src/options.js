@@ -85,7 +85,7 @@ export function checkClass(value) {
   throw new TypeError(`Expected \`classify\` to return ${names} or undefined, got ${check.describe(value)}`);
 }
 
-const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs']);
+const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs', 'stream', 'firstChunkTimeoutMs', 'idleTimeoutMs']);
 
 const NO_OPTIONS = Object.freeze({
   tokens: 0,
@@ -96,6 +96,9 @@ const NO_OPTIONS = Object.freeze({
   signal: undefined,
   maxWaitMs: Infinity,
   timeoutMs: Infinity,
+  stream: true,
+  firstChunkTimeoutMs: Infinity,
+  idleTimeoutMs: Infinity,
 });
 
 /** A job's options; `inputTokens`/`maxOutputTokens` of -1 mean "only the total is known". */
@@ -107,6 +110,7 @@ export function parseJobOptions(input) {
     throw new TypeError('Give either `tokens` or `inputTokens` with `maxOutputTokens`, not both');
   }
   const count = (name) => (o[name] === undefined ? 0 : check.integer(name, o[name], { min: 0 }));
+  const duration = (name) => (o[name] === undefined ? Infinity : check.number(name, o[name], 'a positive finite number or Infinity', (n) => n > 0, true));
   return {
     tokens: count('tokens'),
     inputTokens: split ? count('inputTokens') : -1,
@@ -115,6 +119,9 @@ export function parseJobOptions(input) {
     key: o.key === undefined ? '' : check.string('key', o.key),
     signal: o.signal === undefined ? undefined : check.signal('signal', o.signal),
     maxWaitMs: o.maxWaitMs === undefined ? Infinity : Math.ceil(check.number('maxWaitMs', o.maxWaitMs, 'a non-negative finite number or Infinity', (n) => n >= 0, true)),
-    timeoutMs: o.timeoutMs === undefined ? Infinity : check.number('timeoutMs', o.timeoutMs, 'a positive finite number or Infinity', (n) => n > 0, true),
+    timeoutMs: duration('timeoutMs'),
+    stream: o.stream === undefined || check.boolean('stream', o.stream),
+    firstChunkTimeoutMs: duration('firstChunkTimeoutMs'),
+    idleTimeoutMs: duration('idleTimeoutMs'),
   };
 }

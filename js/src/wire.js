@@ -64,7 +64,10 @@ export function readPoll(pointer, sink, jobOf) {
 
 /** The verdict of `Core.finish` in its output at `pointer` (codes.js: DONE, FAILED, RETRY, or EXHAUSTED and above). */
 export function readVerdict(pointer) {
-  return heap[index(pointer) + 2];
+  // index() first, on its own: it may replace `heap` (the memory grew), and `heap[index(...)]`
+  // would read the old, detached view it had already fetched.
+  const i = index(pointer);
+  return heap[i + 2];
 }
 
 /** The layout of a stats snapshot, as the core names it (read once, at the first stats()). */

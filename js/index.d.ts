@@ -89,6 +89,14 @@ export interface LimiterOptions extends RateLimits {
    * 15 minutes; `Infinity` for never.
    */
   attemptLeaseMs?: number;
+  /**
+   * The quantile of finished attempts' latency (per output token of the estimate when
+   * `maxOutputTokens` is given, else per call; the last 64 successes of each kind, once 8 have
+   * finished) that the time left before a job's `deadline` must cover: a job whose time left is
+   * shorter is rejected with {@link DeadlineError} at once, as very likely late. A number in
+   * (0, 1]; `false` to reject only when being late is certain. Default 0.9.
+   */
+  latencyQuantile?: number | false;
 }
 
 /** Options every job takes, whatever its estimate. */
@@ -109,6 +117,15 @@ export interface JobOptionsBase {
    * and the job rejects with {@link TimeoutError}. Default `Infinity`.
    */
   timeoutMs?: number;
+  /**
+   * When the whole job must be done by: its queueing, every attempt and every backoff. A time
+   * in ms since the epoch, as `Date.now() + 10_000` (pass the same number to every sub-call of
+   * one request). Within a priority, the earliest deadline goes first. The attempt's `signal`
+   * is aborted at the deadline (it caps `timeoutMs`), and the job rejects with
+   * {@link DeadlineError}, as soon as it cannot, or very likely cannot, finish in time (see
+   * `latencyQuantile`). Default: none.
+   */
+  deadline?: number;
 }
 
 /** A job whose estimate is one number of tokens. */
@@ -314,6 +331,27 @@ export class QueueTimeoutError extends SluiceError {
   /** How long the job had waited when it was rejected, in ms. */
   readonly waitedMs: number;
   readonly maxWaitMs: number;
+}
+
+/** Why a job was given up before its deadline. */
+export type DeadlineReason = 'expired' | 'budget' | 'latency' | 'backoff';
+
+/**
+ * The job cannot finish by its `deadline`: it came (`why: 'expired'`; a running attempt's
+ * signal is aborted with this error), or the job was given up as soon as that was certain
+ * (`'budget'`: its wait for budget is longer than what is left; `'backoff'`: its retry's
+ * backoff ends after the deadline) or very likely (`'latency'`: what is left is shorter than
+ * such calls took, see `latencyQuantile`). Given up between attempts, its `cause` is the last
+ * attempt's error.
+ */
+export class DeadlineError extends SluiceError {
+  constructor(leftMs: number, neededMs: number, why: DeadlineReason, cause?: unknown);
+  readonly code: 'DEADLINE';
+  readonly why: DeadlineReason;
+  /** What was left before the deadline when the job was given up, in ms. */
+  readonly leftMs: number;
+  /** What it would have needed (its budget wait, backoff, or expected latency), in ms; 0 when it expired. */
+  readonly neededMs: number;
 }
 
 /** An attempt ran longer than `timeoutMs`; its signal was aborted. */

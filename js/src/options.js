@@ -11,7 +11,7 @@ export const LIMIT_NAMES = [
   'tokensPerDay',
 ];
 
-const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs']);
+const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'latencyQuantile']);
 const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
 const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
@@ -59,7 +59,19 @@ export function parseLimiterOptions(input) {
     settings: new Float64Array(settings),
     seeded: o.seed !== undefined,
     classify: o.classify === undefined ? undefined : check.func('classify', o.classify),
+    latencyQuantile: latencyQuantile(o.latencyQuantile),
   };
+}
+
+/**
+ * The quantile of finished attempts' latency that the time left before a deadline must cover
+ * (default 0.9, in the core); `false`: reject a job only when it is certain to be late (0 for
+ * the core). `undefined` when not given.
+ */
+function latencyQuantile(value) {
+  if (value === undefined || value === false) return value === false ? 0 : undefined;
+  if (typeof value === 'number' && value > 0 && value <= 1) return value;
+  throw new (typeof value === 'number' ? RangeError : TypeError)(`Expected \`latencyQuantile\` to be a number in (0, 1] or false, got ${check.describe(value)}`);
 }
 
 /** Checks what a `classify` option returned. */
@@ -69,7 +81,7 @@ export function checkClass(value) {
   throw new TypeError(`Expected \`classify\` to return ${names} or undefined, got ${check.describe(value)}`);
 }
 
-const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs']);
+const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs', 'deadline']);
 
 const NO_OPTIONS = Object.freeze({
   tokens: 0,
@@ -80,6 +92,7 @@ const NO_OPTIONS = Object.freeze({
   signal: undefined,
   maxWaitMs: Infinity,
   timeoutMs: Infinity,
+  deadline: Infinity,
 });
 
 /** A job's options; `inputTokens`/`maxOutputTokens` of -1 mean "only the total is known". */
@@ -100,5 +113,6 @@ export function parseJobOptions(input) {
     signal: o.signal === undefined ? undefined : check.signal('signal', o.signal),
     maxWaitMs: o.maxWaitMs === undefined ? Infinity : Math.ceil(check.number('maxWaitMs', o.maxWaitMs, 'a non-negative finite number or Infinity', (n) => n >= 0, true)),
     timeoutMs: o.timeoutMs === undefined ? Infinity : check.number('timeoutMs', o.timeoutMs, 'a positive finite number or Infinity', (n) => n > 0, true),
+    deadline: o.deadline === undefined ? Infinity : check.number('deadline', o.deadline, 'a time in milliseconds since the epoch, as Date.now() + 10_000', (n) => n >= 0),
   };
 }

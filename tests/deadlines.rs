@@ -185,3 +185,26 @@ fn a_retry_still_queued_when_its_deadline_comes_is_rejected() {
     sim.run_to_idle();
     assert_eq!(sim.rejections(), vec![(2_000, job, Rejection::Deadline { left_ms: 0, needed_ms: 0, why: Late::Expired })]);
 }
+
+#[test]
+fn a_job_whose_wait_behind_the_deadlines_ahead_exceeds_what_is_left_is_rejected_at_once() {
+    // 60 requests a minute, spent: one more each second from 1 s on.
+    let mut sim = limiter(None, &[(LimitKind::RequestsPerMinute, 60)]);
+    for _ in 0..60 {
+        sim.submit(spec(0), Plan::ok(10)).unwrap();
+    }
+    let later: Vec<u64> = (0..3).map(|_| sim.submit(due(10_000), Plan::ok(10)).unwrap()).collect();
+    // Earlier deadlines go ahead of those three: each waits only behind the ones due before it.
+    let first = sim.submit(due(2_500), Plan::ok(10)).unwrap();
+    let second = sim.submit(due(2_600), Plan::ok(10)).unwrap();
+    let err = sim.submit(due(2_700), Plan::ok(10)).unwrap_err();
+    assert_eq!(err, Rejection::Deadline { left_ms: 2_700, needed_ms: 3_000, why: Late::Latency }, "third in line: 3 s");
+    // "Very likely" off: only the certain part (its own wait, 1 s) counts.
+    sim.scheduler.set_latency_quantile(None);
+    let lucky = sim.submit(due(2_700), Plan::ok(10)).unwrap();
+    sim.run_to_idle();
+    let order: Vec<u64> = sim.starts().iter().skip(60).map(|s| s.1).collect();
+    assert_eq!(order, [vec![first, second], later].concat(), "{:?}", sim.rejections());
+    // It is rejected once it is certain: at its turn (2 s), the next request comes at 3 s.
+    assert_eq!(sim.rejections(), vec![(2_000, lucky, Rejection::Deadline { left_ms: 700, needed_ms: 1_000, why: Late::BudgetWait })]);
+}

@@ -60,8 +60,9 @@ pub enum Rejection {
     Deadline { left_ms: u64, needed_ms: u64, why: Late },
 }
 
-/// Why a job is given up before its deadline.
+/// Why a job is given up before its deadline (numbered as the wasm binding and DeadlineError's `why`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Late {
     /// The deadline came.
     Expired,
@@ -292,7 +293,7 @@ impl Scheduler {
         {
             Some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
         } else {
-            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, key, due))
+            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, key, Priority(spec.priority), due, None))
         };
         if let Some(reason) = rejection {
             self.keys.release(key);
@@ -339,9 +340,11 @@ impl Scheduler {
     }
 
     /// Why a job of `cost` due at `due` cannot finish in time if it waits to start now: the
-    /// deadline came, the budget cannot let it start before, or (very likely) what would be
-    /// left then is shorter than such attempts took.
-    fn late_start(&self, now: Millis, cost: &Cost, key: KeyId, due: Millis) -> Option<Rejection> {
+    /// deadline came, the budget cannot let it start before, or (very likely) the budget's
+    /// wait for the jobs with a deadline ahead of it and for itself, plus what such attempts
+    /// took, is longer than what is left.
+    /// `queued`: the job itself, if it is in the queue already.
+    fn late_start(&self, now: Millis, cost: &Cost, key: KeyId, priority: Priority, due: Millis, queued: Option<JobId>) -> Option<Rejection> {
         let left_ms = due.saturating_sub(now);
         if left_ms == 0 {
             return Some(Rejection::Deadline { left_ms, needed_ms: 0, why: Late::Expired });
@@ -350,9 +353,28 @@ impl Scheduler {
         if start >= due {
             return Some(Rejection::Deadline { left_ms, needed_ms: start.saturating_sub(now), why: Late::BudgetWait });
         }
-        let latency = self.latency.expected(cost)?;
-        let needed_ms = (start - now).saturating_add(latency);
+        self.latency.quantile()?;
+        // Very likely late: the jobs with a deadline queued ahead of it go first, then it runs
+        // as long as such calls took.
+        let mut line = self.cost_ahead(priority, due, queued);
+        line.add(cost);
+        let served = self.budget.serve_time(&line, &Cost::default()).unwrap_or(u64::MAX);
+        let start = start.max(now.saturating_add(served));
+        let needed_ms = (start - now).saturating_add(self.latency.expected(cost).unwrap_or(0));
         (needed_ms > left_ms).then_some(Rejection::Deadline { left_ms, needed_ms, why: Late::Latency })
+    }
+
+    /// The estimates of the jobs with a deadline queued ahead of a job of `priority` due at
+    /// `due` (but for `me`, the job itself).
+    fn cost_ahead(&self, priority: Priority, due: Millis, me: Option<JobId>) -> Cost {
+        let mut ahead = Cost::default();
+        for &Reverse((d, id)) in self.dues.iter() {
+            let Some(job) = self.jobs.get(&id).filter(|j| matches!(j.state, State::Queued(_)) && Some(id) != me) else { continue };
+            if job.priority > priority || (job.priority == priority && d <= due) {
+                ahead.add(&job.cost);
+            }
+        }
+        ahead
     }
 
     /// Starts what can start, rejects what waited too long, and works out the next wake-up.
@@ -454,7 +476,7 @@ impl Scheduler {
             // A job that can no longer finish by its deadline gives its turn to the next.
             let late = job.due.and_then(|due| match fits {
                 true => self.late_attempt(now, &job.cost, due),
-                false => self.late_start(now, &job.cost, job.key, due),
+                false => self.late_start(now, &job.cost, job.key, job.priority, due, Some(head.job)),
             });
             if let Some(reason) = late {
                 self.reject_queued(now, head.job, Some(reason));
@@ -518,8 +540,9 @@ impl Scheduler {
         }
     }
 
-    /// Rejects queued jobs that can no longer start by their `max_wait_ms`, or finish by their
-    /// deadline, whatever happens.
+    /// Rejects queued jobs that can no longer start by their `max_wait_ms`, whatever happens.
+    /// (A job with a deadline that a debt puts out of reach is rejected when it comes to the
+    /// head of the queue: checking every one here would cost every debt a pass over the queue.)
     fn reject_unreachable(&mut self, now: Millis) {
         let doomed: Vec<JobId> = self
             .deadlines
@@ -533,17 +556,6 @@ impl Scheduler {
             .collect();
         for id in doomed {
             self.reject_queued(now, id, None);
-        }
-        let late: Vec<(JobId, Rejection)> = self
-            .dues
-            .iter()
-            .filter_map(|&Reverse((due, id))| {
-                let job = self.jobs.get(&id).filter(|j| matches!(j.state, State::Queued(_)))?;
-                Some((id, self.late_start(now, &job.cost, job.key, due)?))
-            })
-            .collect();
-        for (id, reason) in late {
-            self.reject_queued(now, id, Some(reason));
         }
     }
 

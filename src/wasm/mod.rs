@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::wire::{self, millis, optional};
-use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, Late, Outcome, OutcomeKind, Rejection, Scheduler, Usage, Verdict};
+use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, Outcome, OutcomeKind, Rejection, Scheduler, Usage, Verdict};
 
 // Decisions.
 const START: f64 = 1.0;
@@ -30,17 +30,8 @@ fn rejection(reason: Rejection) -> [f64; 4] {
         Rejection::QueueTimeout { waited_ms, max_wait_ms } => [QUEUE_TIMEOUT, waited_ms as f64, max_wait_ms as f64, 0.0],
         Rejection::TooLarge(t) => [TOO_LARGE, t.limit.index() as f64, t.amount as f64, t.capacity as f64],
         Rejection::QueueFull { max_queue } => [QUEUE_FULL, max_queue as f64, 0.0, 0.0],
-        Rejection::Deadline { left_ms, needed_ms, why } => [DEADLINE, left_ms as f64, needed_ms as f64, late(why)],
-    }
-}
-
-/// Why a job is late, as `js/src/errors.js` names it (DeadlineError's `why`).
-fn late(why: Late) -> f64 {
-    match why {
-        Late::Expired => 0.0,
-        Late::BudgetWait => 1.0,
-        Late::Latency => 2.0,
-        Late::Backoff => 3.0,
+        // `why` by its number, as js/src/errors.js names them.
+        Rejection::Deadline { left_ms, needed_ms, why } => [DEADLINE, left_ms as f64, needed_ms as f64, why as u8 as f64],
     }
 }
 

@@ -211,7 +211,7 @@ export interface LimiterStats {
   failed: number;
   /** Jobs refused at submission (estimate too large, queue full, deadline out of reach). */
   rejected: number;
-  /** Queued jobs that gave up waiting (`maxWaitMs`). */
+  /** Queued or backing-off jobs given up: `maxWaitMs` passed, or their `deadline` came or is out of reach. */
   expired: number;
   /** Jobs their caller aborted, queued or running. */
   cancelled: number;

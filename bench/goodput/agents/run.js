@@ -14,6 +14,7 @@
 
 import FakeTimers from '@sinonjs/fake-timers';
 import OpenAI from 'openai';
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +92,7 @@ async function drive(load, strategy, clock) {
   const submit = (r, id) => {
     const deadline = Date.now() + budgetMs;
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // up to 8 sub-calls, each with the SDK's and the limiter's listeners
     // AbortSignal.timeout(budgetMs), on the virtual clock (Node's own runs on timers the fake clock does not move).
     const timer = setTimeout(() => controller.abort(new DOMException('The request budget is spent', 'TimeoutError')), budgetMs);
     const subCalls = r.calls.map((i) => {

@@ -29,6 +29,9 @@ export const OUTCOME = Object.freeze({
 /** Hints for Core.finish: what an error says beside its status. */
 export const HINT = Object.freeze({ none: 0, network: 1, rateLimit: 2, overloaded: 3, quotaExhausted: 4 });
 
+/** The limit a 429's body names, for Core.feedback. */
+export const NAMED = Object.freeze({ none: 0, requests: 1, tokens: 2, inputTokens: 3, outputTokens: 4 });
+
 /** Verdicts of Core.finish. */
 export const DONE = 0;
 export const FAILED = 1;

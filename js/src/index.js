@@ -11,6 +11,8 @@ export {
   QueueFullError,
   RetryError,
   EstimateTooLargeError,
+  ClearedError,
+  ClosedError,
   SluiceInternalError,
 } from './errors.js';
 export { readUsage } from './usage.js';

@@ -4,7 +4,8 @@
 
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
-use super::feedback::Observation;
+use super::feedback::{Feedback, Observation};
+use super::refusal::{lesson, Lesson};
 use super::time::Millis;
 
 pub const MINUTE_MS: u64 = 60_000;
@@ -102,6 +103,10 @@ pub type Ledger = [i64; 4];
 /// from then.
 pub const TRANSIT_MS: u64 = 250;
 
+/// 429s short of tokens sluice held before it concludes that the provider keeps the unused part
+/// of reservations: one or two can come of estimates that are right only on average.
+const KEEPS_UNUSED_AFTER: u32 = 3;
+
 /// A response's limit is taken for a daily one when its bucket refills this slowly.
 const DAILY_IF_WINDOW_OVER_MS: u64 = 3 * 3_600_000;
 
@@ -143,6 +148,12 @@ pub struct Budget {
     served: [Served; 6],
     /// The time of the last refill.
     now: Millis,
+    /// When the last 429 that said nothing came, and whether the provider took an attempt
+    /// started since (see [`refused`](Self::refused)).
+    bare_refusal_at: Option<Millis>,
+    taken_since_bare: bool,
+    /// 429s whose remaining count was short of what sluice held for the attempt.
+    short_refusals: u32,
 }
 
 impl Budget {
@@ -158,6 +169,9 @@ impl Budget {
             stated_at: [now; 6],
             served: [Served { since: now, amount: 0 }; 6],
             now,
+            bare_refusal_at: None,
+            taken_since_bare: false,
+            short_refusals: 0,
         };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
@@ -215,6 +229,13 @@ impl Budget {
             }
             slot @ None => *slot = Some(Bucket::new(limit, kind.window_ms(), capacity, now).with_transit(self.transit_ms)),
         }
+    }
+
+    /// Sets a limit as the user's own (at run time: an account moved to another tier): the
+    /// headers correct its level from then on, never its size.
+    pub fn set_fixed_limit(&mut self, kind: LimitKind, limit: u64, now: Millis) {
+        self.set_limit(kind, limit, now);
+        self.fixed[kind.index()] = true;
     }
 
     /// Moves every bucket on to `now`, and forgets the learned limits no response restated
@@ -309,6 +330,49 @@ impl Budget {
     pub fn drain(&mut self) {
         for (_, bucket) in self.active_mut() {
             bucket.lower_to(0);
+        }
+    }
+
+    /// Learns from a 429 to an attempt that reserved `cost` what its [`lesson`] teaches. Remaining
+    /// counts correct the levels (through [`observe`](Self::observe)); when they say a token
+    /// bucket was short of what sluice held for it, [`KEEPS_UNUSED_AFTER`] times, the provider
+    /// keeps the unused part of reservations.
+    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the buckets
+    /// for empty only when the provider took an attempt since the last such 429: a first one
+    /// may be an outage, during which the provider's buckets keep refilling.
+    pub fn refused(&mut self, feedback: &Feedback, cost: &Cost, now: Millis) {
+        match lesson(feedback) {
+            Lesson::Counts => {
+                if feedback.observations.iter().any(|o| short_of_tokens(o, cost)) {
+                    self.short_refusals += 1;
+                    if self.short_refusals >= KEEPS_UNUSED_AFTER {
+                        self.keep_unused();
+                    }
+                }
+            }
+            Lesson::Named(named) => {
+                for (kind, bucket) in self.active_mut() {
+                    let r = kind.resource();
+                    let hit = r == named || (named == Resource::Tokens && r != Resource::Requests);
+                    if hit && kind.window_ms() < DAY_MS {
+                        bucket.lower_to(0);
+                    }
+                }
+            }
+            Lesson::Bare => {
+                if self.taken_since_bare {
+                    self.drain();
+                }
+                self.bare_refusal_at = Some(now);
+                self.taken_since_bare = false;
+            }
+        }
+    }
+
+    /// The provider took an attempt started at `started_at` (it ended well).
+    pub fn accepted(&mut self, started_at: Millis) {
+        if self.bare_refusal_at.is_some_and(|at| started_at >= at) {
+            self.taken_since_bare = true;
         }
     }
 
@@ -419,6 +483,16 @@ impl Budget {
                 learned: !self.fixed[kind.index()],
             })
             .collect()
+    }
+}
+
+/// Whether `o` says a token bucket held less than `cost` needs of it.
+fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
+    match (o.resource, o.remaining) {
+        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
+            remaining < cost.amount(r)
+        }
+        _ => false,
     }
 }
 

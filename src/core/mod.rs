@@ -3,6 +3,7 @@
 
 mod bucket;
 mod budget;
+mod calibration;
 mod classify;
 mod concurrency;
 mod config;
@@ -13,6 +14,7 @@ mod gate;
 mod keys;
 mod latency;
 mod queue;
+mod refusal;
 mod retry;
 mod retry_budget;
 mod rng;
@@ -23,6 +25,7 @@ mod time;
 
 pub use bucket::{Bucket, MAX_DEBT_MS};
 pub use budget::{burst_capacity, Budget, BurstPpm, Ledger, LimitKind, LimitState, TooLarge, DAY_MS, FULL_BURST, LEARNED_LIMIT_TTL_MS, MAX_WINDOW_MS, MINUTE_MS, TRANSIT_MS};
+pub use calibration::{Calibration, CalibrationState, FIRST_ROUND_INPUT, TYPICAL_START, UNIT as RATIO_UNIT, WINDOW as CALIBRATION_WINDOW};
 pub use classify::{classify, Hint, OutcomeKind};
 pub use concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 pub use config::{Config, ConfigError, ATTEMPT_LEASE_MS};
@@ -32,6 +35,7 @@ pub use gate::{Admits, Gate, Gates, PROBE_PATIENCE_MS};
 pub use keys::{Keys, NO_KEY};
 pub use latency::{Latency, DEFAULT_QUANTILE_PPM, MIN_SAMPLES, WINDOW as LATENCY_WINDOW};
 pub use queue::{FairQueue, Head, QueueFootprint, JobId, KeyId, Priority, NO_DEADLINE_SLACK_MS};
+pub use refusal::{lesson, Lesson};
 pub use retry::RetryPolicy;
 pub use retry_budget::{RetryBudget, RetryBudgetConfig};
 pub use rng::Rng;

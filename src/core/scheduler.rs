@@ -10,11 +10,12 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use super::budget::{Budget, Ledger, LimitKind, LimitState, TooLarge};
+use super::calibration::Calibration;
 use super::classify::OutcomeKind;
 use super::concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
-use super::feedback::{Feedback, Observation};
+use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
 use super::slab::Slab;
 use super::keys::Keys;
@@ -25,6 +26,8 @@ use super::retry_budget::RetryBudget;
 use super::rng::Rng;
 use super::stats::{Counters, Stats};
 use super::time::{Millis, MonotonicClock};
+
+mod control;
 
 /// What the host asks for when it schedules a job.
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +88,7 @@ pub enum Decision {
 }
 
 /// What happened, for metrics and listeners; nothing the host must act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// An attempt met the provider's limit (429) or overload (529, 503).
     RateLimited { job: JobId, overloaded: bool, retry_after_ms: Option<u64> },
@@ -93,10 +96,11 @@ pub enum Event {
     RetryScheduled { job: JobId, attempt: u32, at: Millis },
     /// A job failed for good: out of attempts, or out of retry budget.
     RetriesExhausted { job: JobId, attempts: u32, budget: bool },
-    /// The provider asked for a pause; `key` is `None` for the whole limiter.
-    GateClosed { key: Option<KeyId>, until: Millis },
-    /// The pause is over: jobs go out again (a probe first).
-    GateOpened { key: Option<KeyId> },
+    /// The provider asked for a pause; `key` (its name) is `None` for the whole limiter.
+    GateClosed { key: Option<Box<str>>, until: Millis },
+    /// The pause is over: jobs go out again (a probe first). The key's name is taken when the
+    /// gate opens: the key itself may be forgotten in the same instant (its last job ended).
+    GateOpened { key: Option<Box<str>> },
     /// The concurrency limit moved (adaptive concurrency).
     ConcurrencyChanged { limit: u32 },
     /// A limit was learned or changed from the provider's headers.
@@ -161,6 +165,9 @@ enum State {
 
 #[derive(Clone, Debug)]
 struct Job {
+    /// The caller's estimate.
+    estimate: Cost,
+    /// What its running attempt holds (the calibrated estimate), or held last.
     cost: Cost,
     priority: Priority,
     key: KeyId,
@@ -187,6 +194,8 @@ pub struct Scheduler {
     config: Config,
     clock: MonotonicClock,
     budget: Budget,
+    /// `None` when `calibrate` is off.
+    calibration: Option<Calibration>,
     concurrency: Concurrency,
     queue: FairQueue,
     keys: Keys,
@@ -213,6 +222,8 @@ pub struct Scheduler {
     /// Jobs backing off.
     backing_off: usize,
     counters: Counters,
+    /// The host paused the queue: nothing starts until it resumes (see control.rs).
+    paused: bool,
 }
 
 impl Scheduler {
@@ -226,6 +237,7 @@ impl Scheduler {
         Ok(Scheduler {
             clock: MonotonicClock::new(now),
             budget,
+            calibration: config.calibrate.then(Calibration::default),
             concurrency: Concurrency::new(max, config.adaptive_concurrency, initial),
             queue: FairQueue::default(),
             keys: Keys::default(),
@@ -245,6 +257,7 @@ impl Scheduler {
             next_wake: None,
             backing_off: 0,
             counters: Counters::default(),
+            paused: false,
             config,
         })
     }
@@ -286,14 +299,16 @@ impl Scheduler {
         let key = self.keys.hold(spec.key);
         let rejection = if let Some(too_large) = self.budget.too_large(&spec.cost) {
             Some(Rejection::TooLarge(too_large))
-        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max) {
+        } else if let Some(max_queue) =
+            self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max && !self.starts_at_once(&spec.cost, key))
+        {
             Some(Rejection::QueueFull { max_queue })
         } else if let Some(max_wait_ms) =
             spec.max_wait_ms.filter(|_| deadline.is_some_and(|d| self.earliest_start(now, &spec.cost, key) > d))
         {
             Some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
         } else {
-            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, key, Priority(spec.priority), due, None))
+            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, &spec.cost, key, Priority(spec.priority), due, None))
         };
         if let Some(reason) = rejection {
             self.keys.release(key);
@@ -302,6 +317,7 @@ impl Scheduler {
         }
         let priority = Priority(spec.priority);
         let job = Job {
+            estimate: spec.cost,
             cost: spec.cost,
             priority,
             key,
@@ -329,6 +345,18 @@ impl Scheduler {
         Ok(id)
     }
 
+    /// Whether a job of `cost` would start at the next poll: nothing waits ahead of it and a
+    /// slot, the gates and the budget allow it. Such a job is never queued, so `maxQueue` (0
+    /// included: "run now or reject") does not count it.
+    fn starts_at_once(&self, cost: &Cost, key: KeyId) -> bool {
+        !self.paused
+            && self.queue.is_empty()
+            && self.concurrency.has_room()
+            && self.gates.global().admits() != Admits::None
+            && !self.gates.blocks(key)
+            && self.budget.fits(cost)
+    }
+
     /// The earliest a job of `cost` could start: not before its gate opens, nor before the
     /// budget could hold it were everything in flight to give back all it holds.
     fn earliest_start(&self, now: Millis, cost: &Cost, key: KeyId) -> Millis {
@@ -344,7 +372,8 @@ impl Scheduler {
     /// wait for the jobs with a deadline ahead of it and for itself, plus what such attempts
     /// took, is longer than what is left.
     /// `queued`: the job itself, if it is in the queue already.
-    fn late_start(&self, now: Millis, cost: &Cost, key: KeyId, priority: Priority, due: Millis, queued: Option<JobId>) -> Option<Rejection> {
+    /// `cost` is what it would reserve, `estimate` the caller's (the latency is learned per estimate).
+    fn late_start(&self, now: Millis, cost: &Cost, estimate: &Cost, key: KeyId, priority: Priority, due: Millis, queued: Option<JobId>) -> Option<Rejection> {
         let left_ms = due.saturating_sub(now);
         if left_ms == 0 {
             return Some(Rejection::Deadline { left_ms, needed_ms: 0, why: Late::Expired });
@@ -360,7 +389,7 @@ impl Scheduler {
         line.add(cost);
         let served = self.budget.serve_time(&line, &Cost::default()).unwrap_or(u64::MAX);
         let start = start.max(now.saturating_add(served));
-        let needed_ms = (start - now).saturating_add(self.latency.expected(cost).unwrap_or(0));
+        let needed_ms = (start - now).saturating_add(self.latency.expected(estimate).unwrap_or(0));
         (needed_ms > left_ms).then_some(Rejection::Deadline { left_ms, needed_ms, why: Late::Latency })
     }
 
@@ -382,7 +411,7 @@ impl Scheduler {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let events = &mut self.events;
-        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key }));
+        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key: key.map(Box::from) }));
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
@@ -464,19 +493,21 @@ impl Scheduler {
     /// Starts jobs while a slot, the gate and the budget allow. Returns the cost of the job at
     /// the head if the budget is what holds it back.
     fn admit(&mut self, now: Millis) -> Option<Cost> {
-        while self.concurrency.has_room() {
+        while !self.paused && self.concurrency.has_room() {
             let global = self.gates.global().admits();
             if global == Admits::None {
                 break;
             }
             let gates = &self.gates;
             let Some(head) = self.queue.head(|key| gates.blocks(key)) else { break };
+            let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
+            job.cost = reservation(&self.budget, self.calibration.as_ref(), &job.estimate);
             let job = &self.jobs[&head.job];
             let fits = self.budget.fits(&job.cost);
             // A job that can no longer finish by its deadline gives its turn to the next.
             let late = job.due.and_then(|due| match fits {
-                true => self.late_attempt(now, &job.cost, due),
-                false => self.late_start(now, &job.cost, job.key, job.priority, due, Some(head.job)),
+                true => self.late_attempt(now, &job.estimate, due),
+                false => self.late_start(now, &job.cost, &job.estimate, job.key, job.priority, due, Some(head.job)),
             });
             if let Some(reason) = late {
                 self.reject_queued(now, head.job, Some(reason));
@@ -488,6 +519,7 @@ impl Scheduler {
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
+            self.counters.tokens_reserved += job.cost.tokens;
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
@@ -624,10 +656,13 @@ impl Scheduler {
         let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
         let Some(Attempt { epoch, started_at, ledger }) = job.attempt() else { return Verdict::Unknown };
         let (cost, key, attempt, due) = (job.cost, job.key, job.attempt, job.due);
-        let kind = outcome.kind;
-        if kind == OutcomeKind::Success {
-            self.latency.record(&cost, now.saturating_sub(started_at));
+        if let Some(calibration) = &mut self.calibration {
+            calibration.learn(&job.estimate, outcome.usage);
         }
+        if outcome.kind == OutcomeKind::Success {
+            self.latency.record(&job.estimate, now.saturating_sub(started_at));
+        }
+        let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
 
         let signal = match kind {
@@ -651,16 +686,13 @@ impl Scheduler {
             }
         }
         self.learn(&outcome.feedback, &charged_since, started_at, now);
-        if kind == OutcomeKind::RateLimited {
-            let observed = &outcome.feedback.observations;
-            if !observed.iter().any(|o| o.remaining.is_some()) {
-                // A 429 that does not say which limit it hit: take every bucket for empty.
-                self.budget.drain();
-            } else if observed.iter().any(|o| short_of_tokens(o, &cost)) {
-                // The provider had fewer tokens than this attempt reserved, though sluice's
-                // budget held them: it does not give back unused tokens as sluice did.
-                self.budget.keep_unused();
+        match kind {
+            OutcomeKind::RateLimited => {
+                self.budget.refused(&outcome.feedback, &cost, now);
+                self.gates.refusal_took(now - started_at);
             }
+            OutcomeKind::Success => self.budget.accepted(started_at),
+            _ => {}
         }
 
         let retry_after = outcome.feedback.retry_after_ms.map(|ms| ms.min(self.retry.max_retry_after_ms));
@@ -690,6 +722,8 @@ impl Scheduler {
         if !kind.is_congestion() {
             return;
         }
+        // Attempts in flight when the pause began meet the same 429: they extend it, one pause.
+        let paused = self.gates.pausing(key);
         let until = retry_after.map(|after| now.saturating_add(after));
         if until.is_some_and(|until| self.gates.close(key, until)) {
             self.keys.hold_id(key); // the key's gate outlives its jobs: keep the id
@@ -697,9 +731,9 @@ impl Scheduler {
         self.counters.rate_limited += 1;
         let overloaded = kind == OutcomeKind::Overloaded;
         self.events.push(Event::RateLimited { job: id, overloaded, retry_after_ms: retry_after });
-        if let Some(until) = until {
+        if let Some(until) = until.filter(|_| !paused) {
             self.counters.gate_closed += 1;
-            let key = self.gates.own_gate(key).then_some(key);
+            let key = self.gates.own_gate(key).then(|| Box::from(self.keys.name(key)));
             self.events.push(Event::GateClosed { key, until });
         }
     }
@@ -709,13 +743,21 @@ impl Scheduler {
     fn settle(&mut self, cost: &Cost, kind: OutcomeKind, usage: Option<Usage>) {
         match usage {
             Some(usage) => {
+                self.counters.input_tokens_used += usage.input;
+                self.counters.output_tokens_used += usage.output;
+                if !self.budget.keeps_unused() {
+                    self.counters.tokens_refunded += cost.tokens.saturating_sub(usage.input.saturating_add(usage.output));
+                }
                 self.budget.settle(cost, usage);
                 if cost.overrun_by(usage) {
                     // A debt pushes every wait back: some deadlines may now be out of reach.
                     self.reject_unreachable(self.clock.now());
                 }
             }
-            None if kind.is_congestion() => self.budget.give_back(&cost.tokens_only()),
+            None if kind.is_congestion() => {
+                self.counters.tokens_refunded += cost.tokens;
+                self.budget.give_back(&cost.tokens_only());
+            }
             None => {}
         }
     }
@@ -745,7 +787,7 @@ impl Scheduler {
             let late = if backoff >= left_ms {
                 Some((backoff, Late::Backoff))
             } else {
-                let needed = self.latency.expected(&job.cost).map(|l| backoff.saturating_add(l));
+                let needed = self.latency.expected(&job.estimate).map(|l| backoff.saturating_add(l));
                 needed.filter(|&n| n > left_ms).map(|n| (n, Late::Latency))
             };
             if let Some((needed_ms, why)) = late {
@@ -824,6 +866,7 @@ impl Scheduler {
             gate_closed_until: self.gates.global().closed_until(),
             counters: self.counters,
             limits: self.budget.states(),
+            calibration: self.calibration.as_ref().map(Calibration::state),
         }
     }
 
@@ -857,13 +900,12 @@ impl Job {
     }
 }
 
-/// Whether `o` says a token bucket held less than `cost` needs of it.
-fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
-    match (o.resource, o.remaining) {
-        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
-            remaining < cost.amount(r)
-        }
-        _ => false,
+/// What an attempt of `estimate` reserves: its calibrated estimate, unless that could never
+/// fit where the estimate itself does.
+fn reservation(budget: &Budget, calibration: Option<&Calibration>, estimate: &Cost) -> Cost {
+    match calibration.map(|c| c.reserve(estimate)) {
+        Some(calibrated) if budget.too_large(&calibrated).is_none() => calibrated,
+        _ => *estimate,
     }
 }
 

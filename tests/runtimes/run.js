@@ -10,6 +10,7 @@ import { typesCheck } from './checks/types.js';
 import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
 import { workerdWaits } from './checks/workerd-waits.js';
 import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
+import { wwwPage } from './checks/www.js';
 import { bin, outDir } from './lib/paths.js';
 
 /** Fails at once, with the fix, when a runtime binary is not installed. */
@@ -38,6 +39,7 @@ const checks = [
   ['types', typesCheck],
   ['example-worker', exampleWorker],
   ['example-browser', needs(bin.chromium, exampleBrowser)],
+  ['www', needs(bin.chromium, wwwPage)],
 ];
 
 const onlyArg = process.argv.indexOf('--only');

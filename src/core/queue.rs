@@ -217,8 +217,14 @@ impl Class {
             return Some((due, ticket, first));
         }
         // The slow path: the earliest job's key is held back (its own gate is closed).
-        let live = self.deadlines.iter().filter_map(|&Reverse((due, t))| Some((due, t, *self.due.get(t)?)));
-        live.filter(|(_, _, (_, key))| !blocked(*key)).min()
+        let mut earliest: Option<(Millis, Ticket, (JobId, KeyId))> = None;
+        for &Reverse((due, ticket)) in self.deadlines.iter() {
+            let Some(&entry) = self.due.get(ticket).filter(|(_, key)| !blocked(*key)) else { continue };
+            if earliest.is_none_or(|e| (due, ticket) < (e.0, e.1)) {
+                earliest = Some((due, ticket, entry));
+            }
+        }
+        earliest
     }
 
     fn tidy_deadlines(&mut self) {

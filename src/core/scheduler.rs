@@ -308,7 +308,7 @@ impl Scheduler {
         {
             Some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
         } else {
-            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, &spec.cost, key, Priority(spec.priority), due, None))
+            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, &spec.cost, key, Priority(spec.priority), due, false))
         };
         if let Some(reason) = rejection {
             self.keys.release(key);
@@ -371,9 +371,10 @@ impl Scheduler {
     /// deadline came, the budget cannot let it start before, or (very likely) the budget's
     /// wait for the jobs with a deadline ahead of it and for itself, plus what such attempts
     /// took, is longer than what is left.
-    /// `queued`: the job itself, if it is in the queue already.
-    /// `cost` is what it would reserve, `estimate` the caller's (the latency is learned per estimate).
-    fn late_start(&self, now: Millis, cost: &Cost, estimate: &Cost, key: KeyId, priority: Priority, due: Millis, queued: Option<JobId>) -> Option<Rejection> {
+    /// `cost` is what it would reserve, `estimate` the caller's (the latency is learned per
+    /// estimate); `at_head`: it is the head of the queue (nothing waits ahead of it).
+    #[allow(clippy::too_many_arguments)]
+    fn late_start(&self, now: Millis, cost: &Cost, estimate: &Cost, key: KeyId, priority: Priority, due: Millis, at_head: bool) -> Option<Rejection> {
         let left_ms = due.saturating_sub(now);
         if left_ms == 0 {
             return Some(Rejection::Deadline { left_ms, needed_ms: 0, why: Late::Expired });
@@ -385,7 +386,7 @@ impl Scheduler {
         self.latency.quantile()?;
         // Very likely late: the jobs with a deadline queued ahead of it go first, then it runs
         // as long as such calls took.
-        let mut line = self.cost_ahead(priority, due, queued);
+        let mut line = if at_head { Cost::default() } else { self.cost_ahead(priority, due) };
         line.add(cost);
         let served = self.budget.serve_time(&line, &Cost::default()).unwrap_or(u64::MAX);
         let start = start.max(now.saturating_add(served));
@@ -393,12 +394,11 @@ impl Scheduler {
         (needed_ms > left_ms).then_some(Rejection::Deadline { left_ms, needed_ms, why: Late::Latency })
     }
 
-    /// The estimates of the jobs with a deadline queued ahead of a job of `priority` due at
-    /// `due` (but for `me`, the job itself).
-    fn cost_ahead(&self, priority: Priority, due: Millis, me: Option<JobId>) -> Cost {
+    /// The reservations of the jobs with a deadline queued ahead of a job of `priority` due at `due`.
+    fn cost_ahead(&self, priority: Priority, due: Millis) -> Cost {
         let mut ahead = Cost::default();
         for &Reverse((d, id)) in self.dues.iter() {
-            let Some(job) = self.jobs.get(&id).filter(|j| matches!(j.state, State::Queued(_)) && Some(id) != me) else { continue };
+            let Some(job) = self.jobs.get(&id).filter(|j| matches!(j.state, State::Queued(_))) else { continue };
             if job.priority > priority || (job.priority == priority && d <= due) {
                 ahead.add(&job.cost);
             }
@@ -505,10 +505,7 @@ impl Scheduler {
             let job = &self.jobs[&head.job];
             let fits = self.budget.fits(&job.cost);
             // A job that can no longer finish by its deadline gives its turn to the next.
-            let late = job.due.and_then(|due| match fits {
-                true => self.late_attempt(now, &job.estimate, due),
-                false => self.late_start(now, &job.cost, &job.estimate, job.key, job.priority, due, Some(head.job)),
-            });
+            let late = job.due.and_then(|due| self.late_start(now, &job.cost, &job.estimate, job.key, job.priority, due, true));
             if let Some(reason) = late {
                 self.reject_queued(now, head.job, Some(reason));
                 continue;
@@ -535,13 +532,6 @@ impl Scheduler {
             self.decisions.push(Decision::Start { job: head.job, attempt: job.attempt });
         }
         None
-    }
-
-    /// Why an attempt of `cost` started now would very likely end after `due`, if it would.
-    fn late_attempt(&self, now: Millis, cost: &Cost, due: Millis) -> Option<Rejection> {
-        let left_ms = due.saturating_sub(now);
-        let needed_ms = self.latency.expected(cost)?;
-        (needed_ms > left_ms).then_some(Rejection::Deadline { left_ms, needed_ms, why: Late::Latency })
     }
 
     /// Rejects queued and backing-off jobs whose deadline came: they cannot finish by it.

@@ -208,3 +208,17 @@ test('deadline and latencyQuantile are checked', () => {
   assert.throws(() => new Limiter({ latencyQuantile: 1.5 }), { name: 'RangeError', message: 'Expected `latencyQuantile` to be a number in (0, 1] or false, got 1.5' });
   assert.throws(() => new Limiter({ latencyQuantile: true }), { name: 'TypeError', message: 'Expected `latencyQuantile` to be a number in (0, 1] or false, got true' });
 });
+
+test('the deadline is read from the wall clock once, at schedule(): a wall clock that steps afterwards does not move it', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  const busy = limiter.schedule(sleeper(5_000));
+  // When it settles, on the monotonic clock (the fake clock's `now` follows the wall clock).
+  const waiting = limiter.schedule(sleeper(10), { deadline: Date.now() + 1_000 }).catch((error) => ({ at: performance.now(), error }));
+  clock.setSystemTime(Date.now() - 60_000); // the wall clock steps back a minute (NTP); performance.now() does not
+  await clock.runAllAsync();
+  const { at, error } = await waiting;
+  assert.equal(at, 1_000);
+  assert.ok(error instanceof DeadlineError && error.why === 'expired', String(error));
+  await busy;
+});

@@ -254,8 +254,28 @@ export interface LimiterStats {
   tokens: TokenStats;
   /** One entry for each limit the limiter was given. */
   budgets: { [name in LimitName]?: BudgetStats };
+  /**
+   * Figures per key (jobs without a key are not here), for at most 100 keys: any further key is
+   * counted under `'(other keys)'`.
+   */
+  byKey: Record<string, KeyStats>;
   /** What calibration learned from settled usage; `null` with `calibrate: false`. */
   calibration: CalibrationStats | null;
+}
+
+/** The figures of one key in {@link LimiterStats.byKey}. */
+export interface KeyStats {
+  /** Its jobs waiting now, to start or to retry. */
+  waiting: number;
+  /** Its jobs running now. */
+  running: number;
+  /** Attempts that succeeded, failed for good, or will be retried. */
+  completed: number;
+  failed: number;
+  retried: number;
+  /** Tokens its calls reported used. */
+  inputTokens: number;
+  outputTokens: number;
 }
 
 /** How the provider's count relates to the estimates: each ratio is real / estimated. */

@@ -243,6 +243,14 @@ mod tests {
     }
 
     #[test]
+    fn calibration_is_on_unless_turned_off() {
+        let mut settings = vec![-1.0; setting::CALIBRATE + 1];
+        assert!(config(&settings).calibrate);
+        settings[setting::CALIBRATE] = 0.0;
+        assert!(!config(&settings).calibrate);
+    }
+
+    #[test]
     fn unset_values_keep_their_defaults() {
         let config = config(&[]);
         assert_eq!(config, Config { adaptive_concurrency: true, ..Config::default() });

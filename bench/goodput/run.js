@@ -38,7 +38,7 @@ const byName = Object.fromEntries(STRATEGIES.map((s) => [s.name, s]));
 
 const { values: args } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'a,b,c,d,e' },
+    scenarios: { type: 'string', default: 'a,b,c,d,e,a-low,a-high,c-bare' },
     strategies: { type: 'string', default: STRATEGIES.map((s) => s.name).join(',') },
     jobs: { type: 'string', default: '10000' },
     seed: { type: 'string', default: '1' },

@@ -9,6 +9,7 @@ import * as code from './codes.js';
 import { bodyUsage, discard } from './body.js';
 import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
 import { decodeEvent } from './events.js';
+import { KeyFigures } from './keyfigures.js';
 import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
 import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
@@ -110,6 +111,8 @@ export class Limiter extends EventTarget {
   #paused = false;
   /** 0 open; closed: DRAIN lets waiting jobs run, REJECT drops them. */
   #closed = 0;
+  /** Per-key figures, made when the first keyed attempt ends. */
+  #keyFigures = null;
   /** What reading the last attempt's outcome threw (see #finish). */
   #unreadable = undefined;
   /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
@@ -326,6 +329,7 @@ export class Limiter extends EventTarget {
     }
     s.tokens.used = s.tokens.input + s.tokens.output;
     s.paused = this.#paused;
+    s.byKey = this.#keyFigures === null && this.#active === 0 ? {} : (this.#keyFigures ?? new KeyFigures()).snapshot(this.#jobs);
     return s;
   }
 
@@ -374,6 +378,7 @@ export class Limiter extends EventTarget {
           watch?.dispose();
         }
         const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(o.key, verdict, ctx.usage);
         if (trace !== null) {
           if (this.#jobEvents.started) trace.since = now();
           trace.add(ctx.usage);

@@ -121,7 +121,8 @@ pub const LEARNED_LIMIT_TTL_MS: u64 = 60 * MINUTE_MS;
 
 /// In one window, a bucket that started full serves at most its capacity plus a window's
 /// refill: twice its limit. So a learned limit is never below half of what the provider was
-/// seen to serve within one of its windows.
+/// seen to serve within one of its windows, nor below the largest single request it served
+/// (providers refuse a request larger than the limit).
 const SERVED_PER_LIMIT: u64 = 2;
 
 /// What the provider served (attempts that succeeded, at their real usage) in the current
@@ -130,6 +131,14 @@ const SERVED_PER_LIMIT: u64 = 2;
 struct Served {
     since: Millis,
     amount: u64,
+    largest: u64,
+}
+
+impl Served {
+    /// The least the limit can be.
+    fn floor(&self) -> u64 {
+        self.amount.div_ceil(SERVED_PER_LIMIT).max(self.largest)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -167,7 +176,7 @@ impl Budget {
             transit_ms,
             keeps_unused: false,
             stated_at: [now; 6],
-            served: [Served { since: now, amount: 0 }; 6],
+            served: [Served { since: now, ..Served::default() }; 6],
             now,
             bare_refusal_at: None,
             taken_since_bare: false,
@@ -270,11 +279,12 @@ impl Budget {
             let window = self.bucket(kind).map_or(kind.window_ms(), Bucket::window_ms);
             let served = &mut self.served[kind.index()];
             if now.saturating_sub(served.since) >= window {
-                *served = Served { since: now, amount: 0 };
+                *served = Served { since: now, ..Served::default() };
             }
             let proven = reserved.amount(kind.resource()).min(actual.amount(kind.resource()));
             served.amount = served.amount.saturating_add(proven);
-            let floor = served.amount.div_ceil(SERVED_PER_LIMIT);
+            served.largest = served.largest.max(proven);
+            let floor = served.floor();
             if self.fixed[kind.index()] || self.bucket(kind).map_or(true, |b| b.limit() >= floor) {
                 continue;
             }
@@ -291,7 +301,7 @@ impl Budget {
         if now.saturating_sub(served.since) >= window {
             return 0;
         }
-        served.amount.div_ceil(SERVED_PER_LIMIT)
+        served.floor()
     }
 
     fn state(&self, kind: LimitKind) -> Option<LimitState> {
@@ -326,10 +336,20 @@ impl Budget {
         }
     }
 
-    /// After a 429 that did not say which limit it hit: every bucket is taken for empty.
-    pub fn drain(&mut self) {
-        for (_, bucket) in self.active_mut() {
-            bucket.lower_to(0);
+    /// Takes the per-minute buckets of `resource` (all of them for `None`; tokens for the input
+    /// and output ones too) for empty: the provider refused, and said no more. A daily bucket is
+    /// left alone: emptying it on a guess would stop the limiter for a day.
+    fn empty(&mut self, resource: Option<Resource>) {
+        for (kind, bucket) in self.active_mut() {
+            let r = kind.resource();
+            let hit = match resource {
+                None => true,
+                Some(Resource::Tokens) => r != Resource::Requests,
+                Some(named) => r == named,
+            };
+            if hit && kind.window_ms() < DAY_MS {
+                bucket.lower_to(0);
+            }
         }
     }
 
@@ -337,8 +357,8 @@ impl Budget {
     /// counts correct the levels (through [`observe`](Self::observe)); when they say a token
     /// bucket was short of what sluice held for it, [`KEEPS_UNUSED_AFTER`] times, the provider
     /// keeps the unused part of reservations.
-    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the buckets
-    /// for empty only when the provider took an attempt since the last such 429: a first one
+    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the per-minute
+    /// buckets for empty only when the provider took an attempt since the last such 429: a first one
     /// may be an outage, during which the provider's buckets keep refilling.
     pub fn refused(&mut self, feedback: &Feedback, cost: &Cost, now: Millis) {
         match lesson(feedback) {
@@ -350,18 +370,10 @@ impl Budget {
                     }
                 }
             }
-            Lesson::Named(named) => {
-                for (kind, bucket) in self.active_mut() {
-                    let r = kind.resource();
-                    let hit = r == named || (named == Resource::Tokens && r != Resource::Requests);
-                    if hit && kind.window_ms() < DAY_MS {
-                        bucket.lower_to(0);
-                    }
-                }
-            }
+            Lesson::Named(named) => self.empty(Some(named)),
             Lesson::Bare => {
                 if self.taken_since_bare {
-                    self.drain();
+                    self.empty(None);
                 }
                 self.bare_refusal_at = Some(now);
                 self.taken_since_bare = false;
@@ -639,5 +651,26 @@ mod tests {
         b.take(&reserved, 0);
         b.settle(&reserved, Usage { input: 1_000, output: 500 }); // debts still count
         assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 3_500);
+    }
+
+    #[test]
+    fn what_a_429_teaches_the_buckets() {
+        let limits = [(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000), (LimitKind::TokensPerDay, 100_000)];
+        let levels = |b: &Budget| LimitKind::ALL.into_iter().filter_map(|k| b.bucket(k).map(|x| x.available())).collect::<Vec<_>>();
+        let cost = Cost::total(100);
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        // Named: the per-minute token bucket only.
+        b.refused(&Feedback { limit_named: Some(Resource::Tokens), ..Feedback::default() }, &cost, 0);
+        assert_eq!(levels(&b), vec![60, 0, 100_000]);
+        // Nothing but a Retry-After: no bucket, until the provider took an attempt since and refused again.
+        let bare = Feedback { retry_after_ms: Some(1_000), ..Feedback::default() };
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        b.refused(&bare, &cost, 1_000);
+        b.accepted(500); // started before that 429: no proof
+        b.refused(&bare, &cost, 2_000);
+        assert_eq!(levels(&b), vec![60, 6_000, 100_000]);
+        b.accepted(2_500);
+        b.refused(&bare, &cost, 3_000);
+        assert_eq!(levels(&b), vec![0, 0, 100_000], "a daily bucket is never emptied on a guess");
     }
 }

@@ -17,7 +17,7 @@ use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
-use super::slab::Slab;
+use super::slab::{self, Slab};
 use super::keys::Keys;
 use super::latency::Latency;
 use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
@@ -303,6 +303,9 @@ impl Scheduler {
             self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max && !self.starts_at_once(&spec.cost, key))
         {
             Some(Rejection::QueueFull { max_queue })
+        } else if self.jobs.len() >= slab::CAPACITY {
+            // Ids hold this many jobs at once, whatever `maxQueue` says.
+            Some(Rejection::QueueFull { max_queue: slab::CAPACITY as u64 })
         } else if let Some(max_wait_ms) =
             spec.max_wait_ms.filter(|_| deadline.is_some_and(|d| self.earliest_start(now, &spec.cost, key) > d))
         {
@@ -516,7 +519,7 @@ impl Scheduler {
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
-            self.counters.tokens_reserved += job.cost.tokens;
+            self.counters.tokens_reserved = self.counters.tokens_reserved.saturating_add(job.cost.tokens);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
@@ -679,7 +682,7 @@ impl Scheduler {
         match kind {
             OutcomeKind::RateLimited => {
                 self.budget.refused(&outcome.feedback, &cost, now);
-                self.gates.refusal_took(now - started_at);
+                self.gates.refusal_took(now.saturating_sub(started_at));
             }
             OutcomeKind::Success => self.budget.accepted(started_at),
             _ => {}
@@ -733,10 +736,10 @@ impl Scheduler {
     fn settle(&mut self, cost: &Cost, kind: OutcomeKind, usage: Option<Usage>) {
         match usage {
             Some(usage) => {
-                self.counters.input_tokens_used += usage.input;
-                self.counters.output_tokens_used += usage.output;
+                self.counters.input_tokens_used = self.counters.input_tokens_used.saturating_add(usage.input);
+                self.counters.output_tokens_used = self.counters.output_tokens_used.saturating_add(usage.output);
                 if !self.budget.keeps_unused() {
-                    self.counters.tokens_refunded += cost.tokens.saturating_sub(usage.input.saturating_add(usage.output));
+                    self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens.saturating_sub(usage.input.saturating_add(usage.output)));
                 }
                 self.budget.settle(cost, usage);
                 if cost.overrun_by(usage) {
@@ -745,7 +748,7 @@ impl Scheduler {
                 }
             }
             None if kind.is_congestion() => {
-                self.counters.tokens_refunded += cost.tokens;
+                self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens);
                 self.budget.give_back(&cost.tokens_only());
             }
             None => {}
@@ -804,9 +807,10 @@ impl Scheduler {
 
     /// Forgets an ended job.
     fn end(&mut self, id: JobId, count: impl FnOnce(&mut Counters)) {
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         count(&mut self.counters);
+        self.tidy_timers();
     }
 
     /// Takes a job that is not running out (its caller gave up). Returns false when it is running or unknown.
@@ -820,9 +824,10 @@ impl Scheduler {
             }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return false };
         self.keys.release(job.key);
         self.counters.cancelled += 1;
+        self.tidy_timers();
         true
     }
 

@@ -105,3 +105,27 @@ test('onQueueBelow: a producer adds work only while fewer than n jobs wait', asy
   assert.equal(peak, 5);
   assert.throws(() => limiter.onQueueBelow(0), { name: 'RangeError', message: 'Expected `limit` to be a positive integer, got 0' });
 });
+
+test('stats().byKey: figures per key, at most 100 keys (the rest together)', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ maxConcurrent: 1, seed: 1 });
+  const usage = { usage: { input_tokens: 3, output_tokens: 4 } };
+  let calls = 0;
+  const flaky = () => {
+    if (++calls === 1) throw Object.assign(new Error('503'), { status: 503 });
+    return usage;
+  };
+  const jobs = [limiter.schedule(flaky, { key: 'a' }), limiter.schedule(sleeper(10, usage), { key: 'a' }), limiter.schedule(() => Promise.reject(new Error('no')), { key: 'b' }), limiter.schedule(() => 'plain')];
+  const results = settleTimes(clock, jobs);
+  assert.deepEqual(limiter.stats().byKey.b, { waiting: 1, running: 0, completed: 0, failed: 0, retried: 0, inputTokens: 0, outputTokens: 0 });
+  await clock.tickAsync(60_000);
+  await Promise.all(results);
+  assert.deepEqual(limiter.stats().byKey, {
+    a: { waiting: 0, running: 0, completed: 2, failed: 0, retried: 1, inputTokens: 6, outputTokens: 8 },
+    b: { waiting: 0, running: 0, completed: 0, failed: 1, retried: 0, inputTokens: 0, outputTokens: 0 },
+  });
+  await Promise.all(Array.from({ length: 150 }, (_, i) => limiter.schedule(() => i, { key: `tenant-${i}` })));
+  const byKey = limiter.stats().byKey;
+  assert.equal(Object.keys(byKey).length, 101);
+  assert.equal(byKey['(other keys)'].completed, 52); // 150 more keys, 98 with entries of their own
+});

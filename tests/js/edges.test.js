@@ -116,3 +116,28 @@ test('wrap: the function gets the attempt context as `this`; a timeout aborts it
   // Arrow functions ignore `this`: simple calls stay simple.
   assert.equal(await limiter.wrap((a, b) => a + b)(2, 3), 5);
 });
+
+test('the retry defaults are the documented ones: 6 attempts, backoff from 500 ms, a Retry-After clamped at 60 s', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ seed: 7 });
+  const delays = [];
+  limiter.on('retry', (d) => delays.push(d.delayMs));
+  let calls = 0;
+  const failing = () => {
+    calls += 1;
+    throw Object.assign(new Error('500'), { status: 500 });
+  };
+  const [r] = settleTimes(clock, [limiter.schedule(failing)]);
+  await clock.tickAsync(10 * 60_000);
+  assert.equal((await r).error.attempts, 6);
+  assert.equal(calls, 6);
+  // Full jitter: each delay below 500 × 2^n (capped at 30 s).
+  delays.forEach((ms, n) => assert.ok(ms <= Math.min(30_000, 500 * 2 ** (n + 1)), `retry ${n + 1} waited ${ms} ms`));
+  const closed = [];
+  limiter.on('gateclosed', (d) => closed.push(d.delayMs));
+  const [g] = settleTimes(clock, [limiter.schedule(() => json({}, { status: 429, headers: { 'retry-after': '3600' } }), {})]);
+  await clock.tickAsync(0);
+  assert.deepEqual(closed, [60_000]);
+  limiter.clear();
+  await g;
+});

@@ -28,6 +28,7 @@ import {
   type OutcomeClass,
   type ScheduleOptions,
   type Task,
+  type KeyStats,
   type TokenStats,
   type Usage,
 } from 'sluice';
@@ -261,6 +262,8 @@ limiter.update({ seed: 1 });
 const below: Promise<void> = limiter.onQueueBelow(100);
 const paused: boolean = stats.paused;
 const tokens: TokenStats = stats.tokens;
+const tenant: KeyStats | undefined = stats.byKey['tenant-a'];
+const tenantCounts: number[] = tenant ? [tenant.waiting, tenant.running, tenant.completed, tenant.failed, tenant.retried, tenant.inputTokens, tenant.outputTokens] : [];
 const tokenCounts: number[] = [tokens.reserved, tokens.refunded, tokens.input, tokens.output, tokens.used];
 const more: SluiceError[] = [new ClearedError(), new ClosedError()];
 const closedCode: 'CLOSED' = new ClosedError().code;
@@ -282,7 +285,7 @@ createFetch({ fetch });
 const guessed = estimateRequest({ contents: [] }, 'https://example.com');
 const gemini: TokenEstimate = estimateGemini({ contents: [{ parts: [{ text: 'hi' }] }] }, { defaultMaxTokens: 100 });
 
-export { ask, cleared, closing, below, paused, tokenCounts, more, closedCode, response, guessed, gemini };
+export { tenantCounts, ask, cleared, closing, below, paused, tokenCounts, more, closedCode, response, guessed, gemini };
 
 // sluice/otel takes the application's own Meter; sluice/prometheus is a registry.
 const stopMetrics: () => void = instrument(limiter, { meter: metrics.getMeter('my-app'), attributes: { 'sluice.limiter': 'openai' }, maxKeys: 5, genAi: true });

@@ -125,9 +125,21 @@ export interface JobOptionsBase {
   maxWaitMs?: number;
   /**
    * The longest an attempt may run, in ms (> 0, or `Infinity`): then its `signal` is aborted
-   * and the job rejects with {@link TimeoutError}. Default `Infinity`.
+   * and the job rejects with {@link TimeoutError}. For a stream: the time until its first
+   * chunk (then `idleTimeoutMs` applies). Default `Infinity`.
    */
   timeoutMs?: number;
+  /**
+   * `false`: a stream the task returns is handed back as it is and the attempt ends when the
+   * task returns (for a caller who hands the stream elsewhere). Default `true`: the stream
+   * holds its attempt (slot, reservation, lease) until it ends, errors or is cancelled, and
+   * the usage settles from it.
+   */
+  stream?: boolean;
+  /** A stream that sends no chunk within this many ms is aborted ({@link TimeoutError}). Default `Infinity`. */
+  firstChunkTimeoutMs?: number;
+  /** A stream that sends no chunk for this many ms while it is read is aborted ({@link TimeoutError}). Default `Infinity`. */
+  idleTimeoutMs?: number;
   /**
    * When the whole job must be done by: its queueing, every attempt and every backoff. A time
    * in ms since the epoch, as `Date.now() + 10_000` (pass the same number to every sub-call of
@@ -473,11 +485,15 @@ export class DeadlineError extends SluiceError {
   readonly neededMs: number;
 }
 
-/** An attempt ran longer than `timeoutMs`; its signal was aborted. */
+/**
+ * An attempt ran longer than `timeoutMs`, or its stream waited longer than
+ * `firstChunkTimeoutMs` or `idleTimeoutMs` for a chunk (`option` says which); it was aborted.
+ */
 export class TimeoutError extends SluiceError {
-  constructor(timeoutMs: number);
+  constructor(timeoutMs: number, option?: 'timeoutMs' | 'firstChunkTimeoutMs' | 'idleTimeoutMs');
   readonly code: 'TIMEOUT';
   readonly timeoutMs: number;
+  readonly option: 'timeoutMs' | 'firstChunkTimeoutMs' | 'idleTimeoutMs';
 }
 
 /** `maxQueue` jobs were already waiting (with `maxQueue: 0`: the job could not start at once). */

@@ -3,8 +3,8 @@
 import { AbortError, DeadlineError, TimeoutError } from './errors.js';
 import { checkUsage } from './usage.js';
 
-// setTimeout's longest delay.
-const MAX_DELAY = 2 ** 31 - 1;
+/** setTimeout's longest delay. */
+export const MAX_DELAY = 2 ** 31 - 1;
 
 /**
  * What a task receives. The AbortSignal is made only if the task reads it: most calls

@@ -55,11 +55,21 @@ export class DeadlineError extends SluiceError {
   }
 }
 
-/** An attempt ran longer than `timeoutMs`; its signal was aborted. */
+const TIMEOUTS = {
+  timeoutMs: 'The attempt ran longer than timeoutMs',
+  firstChunkTimeoutMs: 'The stream sent no chunk within firstChunkTimeoutMs',
+  idleTimeoutMs: 'The stream sent no chunk for idleTimeoutMs',
+};
+
+/**
+ * An attempt ran longer than `timeoutMs`, or its stream waited longer than `firstChunkTimeoutMs`
+ * for its first chunk or `idleTimeoutMs` for a next one (`option` says which); it was aborted.
+ */
 export class TimeoutError extends SluiceError {
-  constructor(timeoutMs) {
-    super(`The attempt ran longer than timeoutMs (${timeoutMs} ms) and was aborted`, 'TIMEOUT');
+  constructor(timeoutMs, option = 'timeoutMs') {
+    super(`${TIMEOUTS[option]} (${timeoutMs} ms) and was aborted`, 'TIMEOUT');
     this.timeoutMs = timeoutMs;
+    this.option = option;
   }
 }
 

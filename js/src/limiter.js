@@ -7,12 +7,13 @@ import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
 import { bodyUsage, discard } from './body.js';
-import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
+import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
 import { KeyFigures } from './keyfigures.js';
 import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
 import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
+import { holdStream } from './stream.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
 import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
@@ -356,6 +357,7 @@ export class Limiter extends EventTarget {
   async #attempts(job) {
     const { task, o } = job;
     const id = idOf(job);
+    let streaming = false;
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
@@ -364,25 +366,33 @@ export class Limiter extends EventTarget {
         const watch = watchAttempt(ctx, o, job.due);
         let value;
         let threw = false;
+        let held = null;
+        let stopped = undefined;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
-          // A returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
-          const reading = ctx.usage === null ? bodyUsage(value) : null;
+          // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
+          const result = value;
+          held = o.stream ? holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(job, ctx, result, error, usage, cancelled)) : null;
+          if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
+          // Another returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
+          const reading = held === null && ctx.usage === null ? bodyUsage(value) : null;
           if (reading !== null) ctx.usage = await (watch ? Promise.race([reading, watch.promise]) : reading);
         } catch (e) {
+          held?.cancel(e);
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
           value = watch?.error ?? e;
+          stopped = watch?.error ?? (held && e instanceof SluiceError ? e : undefined);
           threw = true;
         } finally {
           watch?.dispose();
         }
-        const verdict = this.#finish(id, ctx, value, threw, watch?.error);
-        if (o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(o.key, verdict, ctx.usage);
-        if (trace !== null) {
-          if (this.#jobEvents.started) trace.since = now();
-          trace.add(ctx.usage);
+        if (held && !threw) {
+          streaming = true;
+          return value;
         }
+        const verdict = this.#finish(id, ctx, value, threw, stopped);
+        this.#ended(job, verdict, ctx.usage);
         if (this.#unreadable !== undefined) {
           const error = this.#unreadable;
           this.#unreadable = undefined;
@@ -412,7 +422,7 @@ export class Limiter extends EventTarget {
       if (job.trace !== null) this.#settled(job, 'rejected', error);
       throw error;
     } finally {
-      this.#forget(id);
+      if (!streaming) this.#forget(id);
     }
   }
 
@@ -420,6 +430,37 @@ export class Limiter extends EventTarget {
   #started(job, trace) {
     if (this.#jobEvents.started) {
       this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
+    }
+  }
+
+  /** What an ended attempt adds to its key's figures and its job's trace. */
+  #ended(job, verdict, usage) {
+    if (job.o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(job.o.key, verdict, usage);
+    const { trace } = job;
+    if (trace !== null) {
+      if (this.#jobEvents.started) trace.since = now();
+      trace.add(usage);
+    }
+  }
+
+  /**
+   * A held stream has ended: its attempt ends with it, never retried (the caller has read it).
+   * The job settles then, for its listeners: with the stream's usage.
+   */
+  #streamEnded(job, ctx, value, error, usage, cancelled) {
+    if (error !== undefined || cancelled) ctx.abort(error); // the request behind it, if still open
+    if (ctx.usage === null) ctx.usage = usage;
+    const stopped = error instanceof AbortError || error instanceof TimeoutError ? error : undefined;
+    const id = idOf(job);
+    try {
+      const verdict = this.#finish(id, ctx, error ?? value, error !== undefined, stopped, code.NO_RETRY);
+      this.#unreadable = undefined; // the caller has its stream: nothing to fail with now
+      this.#ended(job, verdict, ctx.usage);
+      if (job.trace !== null) this.#settled(job, error === undefined ? 'fulfilled' : 'rejected', error ?? value);
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
+    } finally {
+      this.#forget(id);
     }
   }
 
@@ -537,7 +578,7 @@ export class Limiter extends EventTarget {
    * or `headers.forEach`), the attempt ends as fatal and that error is left in `#unreadable`
    * for the job to fail with, so that its slot is freed at once.
    */
-  #finish(id, ctx, value, threw, stopped) {
+  #finish(id, ctx, value, threw, stopped, final = 0) {
     if (this.#dead !== null) throw this.#dead;
     let kind, status, hint, usage;
     try {
@@ -549,7 +590,7 @@ export class Limiter extends EventTarget {
       [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
     }
     const t = now();
-    const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
     const verdict = readVerdict(out);
     this.#carryOut(out, t); // finish polled too
     return verdict;

@@ -97,7 +97,7 @@ export function checkClass(value) {
   throw new TypeError(`Expected \`classify\` to return ${names} or undefined, got ${check.describe(value)}`);
 }
 
-const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs', 'deadline']);
+const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs', 'stream', 'firstChunkTimeoutMs', 'idleTimeoutMs', 'deadline']);
 
 const NO_OPTIONS = Object.freeze({
   tokens: 0,
@@ -108,6 +108,9 @@ const NO_OPTIONS = Object.freeze({
   signal: undefined,
   maxWaitMs: Infinity,
   timeoutMs: Infinity,
+  stream: true,
+  firstChunkTimeoutMs: Infinity,
+  idleTimeoutMs: Infinity,
   deadline: Infinity,
 });
 
@@ -120,6 +123,7 @@ export function parseJobOptions(input) {
     throw new TypeError('Give either `tokens` or `inputTokens` with `maxOutputTokens`, not both');
   }
   const count = (name) => (o[name] === undefined ? 0 : check.integer(name, o[name], { min: 0 }));
+  const duration = (name) => (o[name] === undefined ? Infinity : check.number(name, o[name], 'a positive finite number or Infinity', (n) => n > 0, true));
   return {
     tokens: count('tokens'),
     inputTokens: split ? count('inputTokens') : -1,
@@ -128,7 +132,10 @@ export function parseJobOptions(input) {
     key: o.key === undefined ? '' : check.string('key', o.key),
     signal: o.signal === undefined ? undefined : check.signal('signal', o.signal),
     maxWaitMs: o.maxWaitMs === undefined ? Infinity : Math.ceil(check.number('maxWaitMs', o.maxWaitMs, 'a non-negative finite number or Infinity', (n) => n >= 0, true)),
-    timeoutMs: o.timeoutMs === undefined ? Infinity : check.number('timeoutMs', o.timeoutMs, 'a positive finite number or Infinity', (n) => n > 0, true),
+    timeoutMs: duration('timeoutMs'),
+    stream: o.stream === undefined || check.boolean('stream', o.stream),
+    firstChunkTimeoutMs: duration('firstChunkTimeoutMs'),
+    idleTimeoutMs: duration('idleTimeoutMs'),
     deadline: o.deadline === undefined ? Infinity : check.number('deadline', o.deadline, 'a time in milliseconds since the epoch, as Date.now() + 10_000', (n) => n >= 0),
   };
 }

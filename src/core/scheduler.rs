@@ -644,6 +644,17 @@ impl Scheduler {
     /// Reports how an attempt ended. Frees its slot, settles its reservation, learns from the
     /// provider's feedback, and decides: done, failed, or retried.
     pub fn finish(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
+        self.end_attempt(now, id, outcome, true)
+    }
+
+    /// As `finish`, but the job is never retried: its caller already has part of the answer
+    /// (a stream that failed after its first chunk). The outcome still counts as what it is
+    /// (an overload closes the gate and lowers the concurrency limit).
+    pub fn finish_final(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
+        self.end_attempt(now, id, outcome, false)
+    }
+
+    fn end_attempt(&mut self, now: Millis, id: JobId, outcome: Outcome, may_retry: bool) -> Verdict {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
@@ -693,7 +704,7 @@ impl Scheduler {
 
         let verdict = match kind {
             OutcomeKind::Success => Verdict::Done,
-            _ if kind.is_retryable() => self.retry_or_fail(now, id, attempt, retry_after, due),
+            _ if kind.is_retryable() && may_retry => self.retry_or_fail(now, id, attempt, retry_after, due),
             _ => Verdict::Failed,
         };
         match verdict {

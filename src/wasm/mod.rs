@@ -49,6 +49,8 @@ const OUTCOMES: [OutcomeKind; 7] = [
 const NAMED_LIMITS: [Option<Resource>; 5] =
     [None, Some(Resource::Requests), Some(Resource::Tokens), Some(Resource::InputTokens), Some(Resource::OutputTokens)];
 
+/// A bit of `finish`'s `hint`: never retry this job (js/src/codes.js mirrors it).
+const NO_RETRY: u32 = 256;
 const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
 
 /// The module's memory, so that JS can read [`Core::poll`]'s output in place.
@@ -259,8 +261,12 @@ impl Core {
     ///
     /// `kind` is an index of `OUTCOMES`, or below 0 to classify from `status` (0: none),
     /// `hint` (an index of `HINTS`) and the headers. `input` below 0: the usage is unknown.
+    /// `hint` with `NO_RETRY` set: the job is not retried whatever the outcome (a stream that
+    /// failed after its first chunk reached the caller).
     #[allow(clippy::too_many_arguments)]
     pub fn finish(&mut self, now: f64, job: f64, kind: i32, status: u32, hint: u32, input: f64, output: f64) -> *const f64 {
+        let may_retry = hint & NO_RETRY == 0;
+        let hint = hint & !NO_RETRY;
         let feedback = std::mem::take(&mut self.feedback);
         let kind = match usize::try_from(kind).ok().and_then(|k| OUTCOMES.get(k)) {
             Some(&k) => k,
@@ -270,7 +276,9 @@ impl Core {
             }
         };
         let usage = optional(input).map(|input| Usage { input, output: optional(output).unwrap_or(0) });
-        let verdict = match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }) {
+        let outcome = Outcome { kind, usage, feedback };
+        let ended = if may_retry { self.scheduler.finish(millis(now), job as u64, outcome) } else { self.scheduler.finish_final(millis(now), job as u64, outcome) };
+        let verdict = match ended {
             Verdict::Done => 0.0,
             Verdict::Failed => 1.0,
             Verdict::Retry { .. } => 2.0,

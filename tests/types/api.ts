@@ -91,6 +91,11 @@ const reply = limiter.schedule(
 );
 assertType<Equal<typeof reply, Promise<ChatCompletion>>>();
 
+// Streams: held by default; `stream: false` opts out; the two stall timeouts.
+limiter.schedule(({ signal }) => createCompletion({ model: 'gpt' }, { signal }), { stream: false, firstChunkTimeoutMs: 5_000, idleTimeoutMs: 10_000 });
+// @ts-expect-error: `stream` is a boolean
+limiter.schedule(() => 1, { stream: 'no' });
+
 // A task's value is unwrapped once, whether it returns a value or a promise of one.
 assertType<Equal<ReturnType<typeof limiter.schedule<number>>, Promise<number>>>();
 const n = limiter.schedule(() => 42);
@@ -191,7 +196,10 @@ async function handle(): Promise<string> {
       return `queue full at ${e.maxQueue}`;
     }
     if (e instanceof QueueTimeoutError) return `waited ${e.waitedMs} of ${e.maxWaitMs}`;
-    if (e instanceof TimeoutError) return `timed out after ${e.timeoutMs}`;
+    if (e instanceof TimeoutError) {
+      assertType<Equal<typeof e.option, 'timeoutMs' | 'firstChunkTimeoutMs' | 'idleTimeoutMs'>>();
+      return `timed out after ${e.timeoutMs} (${e.option})`;
+    }
     if (e instanceof DeadlineError) {
       assertType<Equal<typeof e.code, 'DEADLINE'>>();
       const why: 'expired' | 'budget' | 'latency' | 'backoff' = e.why;

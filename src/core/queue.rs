@@ -10,9 +10,9 @@
 //! Jobs with a deadline go earliest deadline first instead, against the fair queue's head: a
 //! job without a deadline counts as due [`NO_DEADLINE_SLACK_MS`] after it was queued, and
 //! whichever of the two heads is due first starts. So a deadline job overtakes work without
-//! one only while its deadline is nearer than that, never for longer (a deadline job still
-//! waiting past its deadline has been rejected): work without a deadline waits at most the
-//! slack longer than it would with no deadline jobs at all, and keeps its fairness between keys.
+//! one only if it is due before that work counts as due; from then on none can (a deadline job
+//! still waiting past its deadline has been rejected), so work without a deadline is never
+//! starved, and it keeps its order and its fairness between keys.
 //!
 //! Every waiting job's place is indexed, so a job leaves from anywhere at once (cancelled,
 //! expired) and the queue never hands out one that left. Memory follows the waiting jobs: a

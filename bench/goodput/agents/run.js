@@ -161,7 +161,11 @@ async function drive(load, strategy, clock) {
 }
 
 const load = agentLoad(seed);
-const chosen = args.strategies.split(',').map((n) => STRATEGIES.find((s) => s.name === n) ?? (() => { throw new Error(`unknown strategy ${n}`); })());
+const chosen = args.strategies.split(',').map((name) => {
+  const strategy = STRATEGIES.find((s) => s.name === name);
+  if (!strategy) throw new Error(`unknown strategy ${name}; known: ${STRATEGIES.map((s) => s.name).join(', ')}`);
+  return strategy;
+});
 const runs = [];
 for (const strategy of chosen) runs.push(await runOne(load, strategy));
 

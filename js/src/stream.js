@@ -14,6 +14,7 @@
 // attempt's and may be retried; after it, the caller has part of the answer and it never is.
 import { MAX_DELAY } from './attempt.js';
 import { AbortError, TimeoutError } from './errors.js';
+import { KIND, streamKind } from './stream-kind.js';
 import { streamUsage } from './stream-usage.js';
 
 const noop = () => {};
@@ -32,21 +33,23 @@ const timer = (ms, option, fire) => (ms === Infinity ? null : setTimeout(() => f
  * `cancel(reason)` gives the stream up before then.
  */
 export function holdStream(value, o, end) {
-  if (value === null || typeof value !== 'object') return null;
-  if (value.response && value.data !== null && typeof value.data === 'object' && typeof value.response.status === 'number') {
-    const inner = holdStream(value.data, o, end);
-    return inner && { ready: inner.ready.then((data) => ((value.data = data), value)), cancel: inner.cancel };
+  const kind = streamKind(value);
+  switch (kind) {
+    case null:
+      return null;
+    case KIND.WITH_RESPONSE: {
+      const inner = holdStream(value.data, o, end);
+      return { ready: inner.ready.then((data) => ((value.data = data), value)), cancel: inner.cancel };
+    }
+    case KIND.EMITTER:
+      return holdEmitter(value, o, end);
+    case KIND.SSE_RESPONSE:
+      return through(readerSource(value.body.getReader()), o, end, (it) => new Response(readable(it), value));
+    case KIND.READABLE:
+      return through(readerSource(value.getReader()), o, end, readable);
   }
-  if (typeof value.finalMessage === 'function' && typeof value.on === 'function' && value.controller) return holdEmitter(value, o, end);
-  const isResponse = typeof value.status === 'number' && typeof value.headers?.get === 'function';
-  if (isResponse) {
-    if (!value.ok || !value.body || !/^text\/event-stream/i.test(value.headers.get('content-type') ?? '')) return null;
-    return through(readerSource(value.body.getReader()), o, end, (it) => new Response(readable(it), value));
-  }
-  if (typeof value.getReader === 'function') return through(readerSource(value.getReader()), o, end, readable);
-  const sdk = typeof value.iterator === 'function' && typeof value.controller?.abort === 'function';
+  const sdk = kind === KIND.SDK_STREAM;
   const iterate = sdk ? value.iterator : value[Symbol.asyncIterator];
-  if (typeof iterate !== 'function') return null;
   const it = iterate.call(value);
   const source = {
     next: () => it.next(),

@@ -61,7 +61,7 @@ export function holdStream(value, o, end) {
     if (sdk) value.iterator = once;
     else Object.defineProperty(value, Symbol.asyncIterator, { value: once, configurable: true, writable: true });
     return value;
-  }, sdk && value.controller.signal);
+  }, sdk ? value.controller.signal : null);
 }
 
 function readerSource(reader) {

@@ -357,3 +357,29 @@ test('ctx.reportUsage overrides the usage read from the stream', async (t) => {
   await settle(clock, (async () => { for await (const c of stream) void c; })(), 0);
   assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - 3_000);
 });
+
+test('any async iterable (here an async generator) holds its slot until read; break frees it', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ maxConcurrent: 1, tokensPerMinute: TPM });
+  let closed = false;
+  async function* chunks() {
+    try {
+      for (let i = 0; i < 10; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        yield { choices: [{ delta: { content: 'abcd' } }] };
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  const gen = await settle(clock, limiter.schedule(() => chunks(), { inputTokens: 7, maxOutputTokens: 500 }));
+  assert.equal(limiter.stats().inFlight, 1);
+  let n = 0;
+  await settle(clock, (async () => {
+    for await (const c of gen) if (++n === 3) break;
+  })());
+  assert.ok(closed, 'the generator was returned');
+  assert.equal(limiter.stats().inFlight, 0);
+  // Cut short: the input from the estimate, three chunks of one token each.
+  assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - 7 - 3);
+});

@@ -365,19 +365,19 @@ test('any async iterable (here an async generator) holds its slot until read; br
   async function* chunks() {
     try {
       for (let i = 0; i < 10; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await immediate(); // time stands still: the budget's level is exact
         yield { choices: [{ delta: { content: 'abcd' } }] };
       }
     } finally {
       closed = true;
     }
   }
-  const gen = await settle(clock, limiter.schedule(() => chunks(), { inputTokens: 7, maxOutputTokens: 500 }));
+  const gen = await settle(clock, limiter.schedule(() => chunks(), { inputTokens: 7, maxOutputTokens: 500 }), 0);
   assert.equal(limiter.stats().inFlight, 1);
   let n = 0;
   await settle(clock, (async () => {
     for await (const c of gen) if (++n === 3) break;
-  })());
+  })(), 0);
   assert.ok(closed, 'the generator was returned');
   assert.equal(limiter.stats().inFlight, 0);
   // Cut short: the input from the estimate, three chunks of one token each.

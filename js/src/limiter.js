@@ -208,13 +208,15 @@ export class Limiter extends EventTarget {
         let value;
         let threw = false;
         let held = null;
-        let stopped = undefined;
+        let stopped;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
           // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
           const result = value;
-          held = o.stream ? holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(id, ctx, result, error, usage, cancelled)) : null;
+          if (o.stream && typeof result === 'object' && result !== null) {
+            held = holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(id, ctx, result, error, usage, cancelled));
+          }
           if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
         } catch (e) {
           held?.cancel(e);

@@ -31,7 +31,7 @@ which=("$@")
 for name in "${which[@]}"; do
   case "$name" in
     goodput)
-      step "goodput on virtual time: 6 strategies x 5 scenarios (a few minutes)"
+      step "goodput on virtual time: 6 strategies x 5 scenarios, and (a) and (c) with wrong estimates and bare 429s (a few minutes)"
       node bench/goodput/run.js
       step "goodput, (a) and (c) again with a provider that keeps the whole max_tokens"
       node bench/goodput/run.js --scenarios a,c --no-settle --out bench/results/goodput-no-settle.json

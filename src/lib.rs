@@ -23,5 +23,9 @@
 mod core;
 pub use crate::core::*;
 
+// Read by the wasm shell only; native builds see it through its tests.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod wire;
+
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -6,10 +6,11 @@ mod sim;
 use sim::{spec, Event, Plan, Sim};
 use sluice::{Config, Cost, JobSpec, LimitKind, Rejection, Scheduler, TooLarge, FULL_BURST};
 
-/// The defaults, but for the trip to the provider and the slow start of a limiter without a
-/// cap: these scenarios check the buckets' exact arithmetic (those two have scenarios of their own).
+/// The defaults, but for the trip to the provider, the slow start of a limiter without a cap
+/// and calibration: these scenarios check the buckets' exact arithmetic (those three have
+/// scenarios of their own).
 fn exact() -> Config {
-    Config { transit_ms: 0, adaptive_concurrency: false, ..Config::default() }
+    Config { transit_ms: 0, adaptive_concurrency: false, calibrate: false, ..Config::default() }
 }
 
 fn limiter(max_concurrent: Option<u32>, limits: &[(LimitKind, u64)]) -> Sim {

@@ -29,10 +29,13 @@ export class AttemptContext {
     return this.#controller.signal;
   }
 
-  /** Tells the limiter what the call really used, when the result does not say (streams). */
-  reportUsage(usage) {
+  /**
+   * Tells the limiter what the call really used, when the result does not say. A bound
+   * function, so that `({ reportUsage }) => …` works as the README shows.
+   */
+  reportUsage = (usage) => {
     this.usage = checkUsage(usage);
-  }
+  };
 
   abort(reason) {
     if (this.#aborted) return;
@@ -59,13 +62,20 @@ export function watchAttempt(ctx, { signal, timeoutMs }) {
   };
   const onAbort = () => end(new AbortError(signal.reason), signal.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    timeoutMs === Infinity
-      ? null
-      : setTimeout(() => {
-          const error = new TimeoutError(timeoutMs);
-          end(error, error);
-        }, Math.min(timeoutMs, MAX_DELAY));
+  let timer = null;
+  if (timeoutMs !== Infinity) {
+    // A timeout longer than setTimeout's longest delay is waited out in steps.
+    const due = performance.now() + timeoutMs;
+    const arm = (left) => {
+      timer = setTimeout(() => {
+        const rest = due - performance.now();
+        if (rest > 0 && left > MAX_DELAY) return arm(rest);
+        const error = new TimeoutError(timeoutMs);
+        end(error, error);
+      }, Math.min(left, MAX_DELAY));
+    };
+    arm(timeoutMs);
+  }
   watch.dispose = () => {
     signal?.removeEventListener('abort', onAbort);
     if (timer !== null) clearTimeout(timer);

@@ -6,14 +6,17 @@
 import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { AbortError, EstimateTooLargeError, RetryError, SluiceError, TimeoutError } from './errors.js';
+import { bodyUsage, discard } from './body.js';
+import { AbortError, ClearedError, ClosedError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
-import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
+import { KeyFigures } from './keyfigures.js';
+import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
+import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
 import { holdStream } from './stream.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
-import { readPoll, readRejection, readVerdict, SLOTS } from './wire.js';
+import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
 // In Workers, a request that waits on a promise only another request resolves, with nothing
 // of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
@@ -33,6 +36,13 @@ const MAX_DELAY = 2 ** 31 - 1;
 const now = () => Math.floor(performance.now());
 
 const idOf = (job) => job.generation * SLOTS + job.slot;
+
+/** How a closed limiter treats its waiting jobs (`close({ drain })`). */
+const DRAIN = 1;
+const REJECT = 2;
+const CLOSE_OPTIONS = new Set(['drain']);
+/** Whether an event row names a key (a key's gate closing or opening). */
+const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] === 1;
 
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
@@ -56,10 +66,19 @@ class Job {
     this.timer = null;
     /** From the start of a wait until the job's own continuation has run. */
     this.asleep = false;
+    /** Its times and usage, while someone listens to `started` or `settled` (lifecycle.js). */
+    this.trace = null;
   }
 }
 
+/** Tests only (not exported by the package): makes `limiter`'s core trap at its next poll, finish or submit. */
+export let trapForTests;
+
 export class Limiter extends EventTarget {
+  static {
+    trapForTests = (limiter) => limiter.#core.trapNextCallForTests();
+  }
+
   #core;
   #classify;
   /** Whether the jitter still needs a random seed (drawn at first use, never at import). */
@@ -84,6 +103,19 @@ export class Limiter extends EventTarget {
   #ownTimers = inWorkers();
   /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
   #unconfirmed = new Map();
+  /** Listeners of the per-job events, made when the first one comes. */
+  #jobEvents = null;
+  /** Producers waiting for the queue to shrink: `{ limit, resolve }` (onQueueBelow). */
+  #below = [];
+  #paused = false;
+  /** 0 open; closed: DRAIN lets waiting jobs run, REJECT drops them. */
+  #closed = 0;
+  /** Per-key figures, made when the first keyed attempt ends. */
+  #keyFigures = null;
+  /** What reading the last attempt's outcome threw (see #finish). */
+  #unreadable = undefined;
+  /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
+  #dead = null;
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
@@ -111,6 +143,18 @@ export class Limiter extends EventTarget {
     check.func('task', task);
     const o = parseJobOptions(opts);
     if (o.signal?.aborted) return Promise.reject(new AbortError(o.signal.reason));
+    if (this.#closed !== 0) return Promise.reject(new ClosedError());
+    if (this.#dead !== null) return Promise.reject(this.#dead);
+    try {
+      return this.#submit(task, o);
+    } catch (e) {
+      const dead = this.#trapped(e);
+      if (dead) return Promise.reject(dead);
+      throw e;
+    }
+  }
+
+  #submit(task, o) {
     if (this.#unseeded) {
       this.#unseeded = false;
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
@@ -132,8 +176,16 @@ export class Limiter extends EventTarget {
     }
     const id = Math.abs(submitted); // negative: every slot is taken, no poll can start it now
     const job = new Job(id, task, o);
+    // A job still in the slot is one the core has given up for lost (its attempt outlived
+    // `attemptLeaseMs`): it no longer counts as active, and its late end is ignored.
+    if (this.#jobs[id % SLOTS] !== undefined) this.#active -= 1;
     this.#jobs[id % SLOTS] = job;
     this.#active += 1;
+    const events = this.#jobEvents;
+    if (events !== null) {
+      if (events.tracing) job.trace = new Trace(now());
+      if (events.queued) events.emit(this, 'queued', { id, key: o.key || undefined, priority: o.priority });
+    }
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
@@ -141,25 +193,117 @@ export class Limiter extends EventTarget {
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
+  /** Tells the `settled` listeners how a traced job ended (its promise settles right after). */
+  #settled(job, outcome, result) {
+    const events = this.#jobEvents;
+    if (!events.settled) return;
+    const { trace } = job;
+    const key = job.o.key || undefined;
+    const latencyMs = now() - trace.queuedAt;
+    const detail =
+      outcome === 'fulfilled'
+        ? { id: idOf(job), key, outcome, value: result, attempts: job.attempt, latencyMs, usage: trace.usage }
+        : { id: idOf(job), key, outcome, error: result, attempts: job.attempt, latencyMs, usage: trace.usage };
+    events.emit(this, 'settled', detail);
+  }
+
   /** The reaction to any job's admission, in the job's own continuation. */
-  #admitted = (job) => this.#attempts(this.#woken(job));
+  #admitted = (job) => {
+    if (job.trace !== null && job.decision instanceof Error) this.#settled(job, 'rejected', job.decision);
+    return this.#attempts(this.#woken(job));
+  };
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
-   * arguments, to estimate each call's tokens.
+   * arguments, to estimate each call's tokens. `fn` is called with the attempt's context as
+   * `this` (its `signal`, `attempt`, `reportUsage`), which an arrow function simply ignores.
    */
   wrap(fn, opts) {
     check.func('fn', fn);
     if (typeof opts !== 'function') parseJobOptions(opts);
-    return (...args) => this.schedule(() => fn(...args), typeof opts === 'function' ? opts(...args) : opts);
+    return (...args) => this.schedule((ctx) => fn.apply(ctx, args), typeof opts === 'function' ? opts(...args) : opts);
   }
 
   /** Calls `listener(detail)` on each event of `type`; returns a function that stops it. */
   on(type, listener) {
     check.func('listener', listener);
+    if (JOB_EVENTS.includes(type)) return (this.#jobEvents ??= new JobListeners()).on(type, listener);
     const handler = (event) => listener(event.detail);
     this.addEventListener(type, handler);
     return () => this.removeEventListener(type, handler);
+  }
+
+  // The per-job events are dispatched only while someone listens: the limiter counts their listeners.
+  addEventListener(type, listener, options) {
+    super.addEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) (this.#jobEvents ??= new JobListeners()).added(type, listener);
+  }
+
+  removeEventListener(type, listener, options) {
+    super.removeEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) this.#jobEvents?.removed(type, listener);
+  }
+
+  /** Nothing starts until `resume()`: running attempts go on, new jobs queue. */
+  pause() {
+    this.#core.setPaused((this.#paused = true));
+  }
+
+  resume() {
+    this.#core.setPaused((this.#paused = false));
+    this.#pump();
+  }
+
+  /** Rejects every job waiting to start (or backing off to retry) with ClearedError; returns how many. */
+  clear() {
+    return this.#dropWaiting(ClearedError);
+  }
+
+  /**
+   * Takes no new job (they reject with ClosedError) and resolves when the limiter is idle.
+   * `drain: true` (the default) lets the waiting jobs run; `false` rejects them with ClosedError.
+   */
+  close(options) {
+    const o = check.options('options', options, CLOSE_OPTIONS);
+    const drain = o.drain === undefined || check.boolean('drain', o.drain);
+    if (this.#closed !== REJECT) this.#closed = drain ? DRAIN : REJECT;
+    if (!drain) this.#dropWaiting(ClosedError);
+    return this.onIdle();
+  }
+
+  /**
+   * Changes limits at run time (an account moved to another tier): `maxConcurrent`, `maxQueue`
+   * and the rate limits, checked as the constructor checks them. A lower limit rejects the waiting
+   * jobs it can never hold.
+   */
+  update(options) {
+    const settings = parseUpdate(options);
+    const t = now();
+    this.#core.reconfigure(t, settings);
+    this.#pump(t);
+  }
+
+  /** Resolves when fewer than `limit` jobs wait to start: a producer awaits it before adding more. */
+  onQueueBelow(limit) {
+    check.integer('limit', limit);
+    if (this.#core.queued() < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#below.push({ limit, resolve }));
+  }
+
+  /** Rejects the jobs waiting to start or to retry with a new `ErrorClass`; returns how many. */
+  #dropWaiting(ErrorClass) {
+    const t = now();
+    let dropped = 0;
+    for (const job of this.#jobs) {
+      if (job === undefined || job.resolve === null) continue;
+      const id = idOf(job);
+      if (!this.#core.cancel(t, id)) continue;
+      this.#wake(job, new ErrorClass());
+      this.#forget(id);
+      dropped += 1;
+    }
+    this.#pump(t);
+    return dropped;
   }
 
   /** Resolves when no job is queued, backing off or running. */
@@ -170,12 +314,17 @@ export class Limiter extends EventTarget {
 
   /** A snapshot of the limiter: gauges, counters since it was built, and each budget's level. */
   stats() {
-    const s = JSON.parse(this.#core.statsJson());
-    const budgets = {};
-    for (const { name, ...level } of s.limits) budgets[name] = level;
-    delete s.limits;
-    if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
-    return { ...s, budgets };
+    if (this.#dead !== null) throw this.#dead;
+    let s;
+    try {
+      s = readStats(this.#core);
+    } catch (e) {
+      throw this.#trapped(e) ?? e;
+    }
+    s.tokens.used = s.tokens.input + s.tokens.output;
+    s.paused = this.#paused;
+    s.byKey = this.#keyFigures === null && this.#active === 0 ? {} : (this.#keyFigures ?? new KeyFigures()).snapshot(this.#jobs);
+    return s;
   }
 
   /**
@@ -190,6 +339,7 @@ export class Limiter extends EventTarget {
     this.#ready.delete(id);
     if (decided instanceof Error) {
       this.#forget(id);
+      if (job.trace !== null && job.attempt === 0) this.#settled(job, 'rejected', decided);
       return Promise.reject(decided);
     }
     job.attempt = decided | 0;
@@ -204,6 +354,8 @@ export class Limiter extends EventTarget {
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
+        const { trace } = job;
+        if (trace !== null) this.#started(job, trace);
         const watch = watchAttempt(ctx, o);
         let value;
         let threw = false;
@@ -215,9 +367,12 @@ export class Limiter extends EventTarget {
           // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
           const result = value;
           if (o.stream && typeof result === 'object' && result !== null) {
-            held = holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(id, ctx, result, error, usage, cancelled));
+            held = holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(job, ctx, result, error, usage, cancelled));
           }
           if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
+          // Another returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
+          const reading = held === null && ctx.usage === null ? bodyUsage(value) : null;
+          if (reading !== null) ctx.usage = await (watch ? Promise.race([reading, watch.promise]) : reading);
         } catch (e) {
           held?.cancel(e);
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
@@ -232,26 +387,69 @@ export class Limiter extends EventTarget {
           return value;
         }
         const verdict = this.#finish(id, ctx, value, threw, stopped);
+        this.#ended(job, verdict, ctx.usage);
+        if (this.#unreadable !== undefined) {
+          const error = this.#unreadable;
+          this.#unreadable = undefined;
+          throw error;
+        }
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
+          if (trace !== null) this.#settled(job, 'fulfilled', value);
           return value;
         }
+        if (!threw) discard(value);
+        // Closed without draining: the retry never goes out.
+        if (this.#closed === REJECT && this.#core.cancel(now(), id)) throw new ClosedError();
         const next = this.#admit(job, now());
         if (next !== job) this.#woken(await next);
       }
+    } catch (e) {
+      const error = this.#trapped(e) ?? e;
+      if (job.trace !== null) this.#settled(job, 'rejected', error);
+      throw error;
     } finally {
       if (!streaming) this.#forget(id);
     }
   }
 
-  /** A held stream has ended: its attempt ends with it, never retried (the caller has read it). */
-  #streamEnded(id, ctx, value, error, usage, cancelled) {
+  /** Tells the `started` listeners that an attempt of `job` begins. */
+  #started(job, trace) {
+    if (this.#jobEvents.started) {
+      this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
+    }
+  }
+
+  /** What an ended attempt adds to its key's figures and its job's trace. */
+  #ended(job, verdict, usage) {
+    if (job.o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(job.o.key, verdict, usage);
+    const { trace } = job;
+    if (trace !== null) {
+      if (this.#jobEvents.started) trace.since = now();
+      trace.add(usage);
+    }
+  }
+
+  /**
+   * A held stream has ended: its attempt ends with it, never retried (the caller has read it).
+   * The job settles then, for its listeners: with the stream's usage.
+   */
+  #streamEnded(job, ctx, value, error, usage, cancelled) {
     if (error !== undefined || cancelled) ctx.abort(error); // the request behind it, if still open
     if (ctx.usage === null) ctx.usage = usage;
     const stopped = error instanceof AbortError || error instanceof TimeoutError ? error : undefined;
-    this.#finish(id, ctx, error ?? value, error !== undefined, stopped, code.NO_RETRY);
-    this.#forget(id);
+    const id = idOf(job);
+    try {
+      const verdict = this.#finish(id, ctx, error ?? value, error !== undefined, stopped, code.NO_RETRY);
+      this.#unreadable = undefined; // the caller has its stream: nothing to fail with now
+      this.#ended(job, verdict, ctx.usage);
+      if (job.trace !== null) this.#settled(job, error === undefined ? 'fulfilled' : 'rejected', error ?? value);
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
+    } finally {
+      this.#forget(id);
+    }
   }
 
   /** Drops an ended job (once or more: it is idempotent). */
@@ -287,12 +485,13 @@ export class Limiter extends EventTarget {
       job.resolve = resolve;
       job.asleep = true;
       if (signal) {
-        job.onAbort = () => {
-          if (!this.#core.cancel(now(), id)) return;
-          this.#wake(job, new AbortError(signal.reason));
-          this.#forget(id);
-          this.#pump(); // the job may have held up the head of the queue
-        };
+        job.onAbort = () =>
+          this.#safely(() => {
+            if (!this.#core.cancel(now(), id)) return;
+            this.#wake(job, new AbortError(signal.reason));
+            this.#forget(id);
+            this.#pump(); // the job may have held up the head of the queue
+          });
         signal.addEventListener('abort', job.onAbort, { once: true });
       }
       if (this.#ownTimers) this.#keepAwake(id, job);
@@ -350,19 +549,43 @@ export class Limiter extends EventTarget {
     const at = wake < 0 ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
     job.timer = setTimeout(() => {
       job.timer = null;
-      const t = now();
-      if (t !== this.#lastReading) this.#pump(t);
-      // Re-armed even when the job was just woken: workerd runs a continuation resolved from
-      // another request's context only while this request still has something pending.
-      if (job.asleep) this.#keepAwake(id, job);
+      this.#safely(() => {
+        const t = now();
+        if (t !== this.#lastReading) this.#pump(t);
+        // Re-armed even when the job was just woken: workerd runs a continuation resolved from
+        // another request's context only while this request still has something pending.
+        if (job.asleep) this.#keepAwake(id, job);
+      });
     }, Math.max(0, at - t));
   }
 
   /**
    * Reports how an attempt ended and returns the core's verdict (codes.js). A value returned
-   * without a Response (an SDK's parsed body) is a success with nothing more to read.
+   * without a Response (an SDK's parsed body) is a success with nothing more to read. When
+   * reading the outcome throws (a `classify` that throws or returns no class, a throwing getter
+   * or `headers.forEach`), the attempt ends as fatal and that error is left in `#unreadable`
+   * for the job to fail with, so that its slot is freed at once.
    */
   #finish(id, ctx, value, threw, stopped, final = 0) {
+    if (this.#dead !== null) throw this.#dead;
+    let kind, status, hint, usage;
+    try {
+      [kind, status, hint] = this.#classifyOutcome(value, threw, stopped);
+      usage = ctx.usage ?? (threw ? null : readUsage(value));
+      ctx.usage = usage;
+    } catch (e) {
+      this.#unreadable = e;
+      [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
+    }
+    const t = now();
+    const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const verdict = readVerdict(out);
+    this.#carryOut(out, t); // finish polled too
+    return verdict;
+  }
+
+  /** `[kind, status, hint]` of an attempt's end, for `Core.finish`; gives the core the headers. */
+  #classifyOutcome(value, threw, stopped) {
     let kind = stopped instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
     let status = 0;
     let hint = 0;
@@ -376,21 +599,21 @@ export class Limiter extends EventTarget {
         if (verdict !== undefined) kind = code.OUTCOME[verdict];
       }
       const lines = headerLines(seen.headers);
-      if (lines || seen.retryDelay) this.#core.feedback(Date.now(), lines, seen.retryDelay);
+      if (lines || seen.retryDelay || seen.named) this.#core.feedback(Date.now(), lines, seen.retryDelay, seen.named);
     }
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
-    const usage = ctx.usage ?? (threw ? null : readUsage(value));
-    const t = now();
-    const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
-    const verdict = readVerdict(out);
-    this.#carryOut(out, t); // finish polled too
-    return verdict;
+    return [kind, status, hint];
   }
 
   /** The error of a job whose retries ran out; `verdict` encodes the attempts and why. */
   #exhausted(verdict, value, threw, o) {
-    const seen = readOutcome(value, threw);
+    let seen;
+    try {
+      seen = readOutcome(value, threw);
+    } catch {
+      seen = { status: 0, headers: {} }; // read once already in #finish; a getter may throw once
+    }
     const error = new RetryError({
       attempts: Math.floor(verdict / 8),
       budget: (verdict & 4) !== 0,
@@ -405,6 +628,7 @@ export class Limiter extends EventTarget {
 
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump(t = now()) {
+    if (this.#dead !== null) throw this.#dead;
     if (this.#unconfirmed.size !== 0) this.#dropUnconfirmed(t);
     this.#carryOut(this.#core.poll(t), t);
   }
@@ -417,11 +641,14 @@ export class Limiter extends EventTarget {
     const wake = readPoll(pointer, this.#sink, this.#jobOf);
     const events = this.#events;
     const dropped = this.#dropped;
+    // The key names of this output's events, read before any listener can call into the core
+    // (a schedule() from a listener would replace them).
+    const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
     this.#arm(wake);
+    if (this.#below.length !== 0) this.#resolveBelow();
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
-      let keys = null;
-      const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
+      const nextKey = () => keys.shift();
       for (const row of events) {
         const event = decodeEvent(row, this.#jobOf, nextKey, t);
         if (event) this.#emit(event[0], event[1]);
@@ -453,6 +680,46 @@ export class Limiter extends EventTarget {
     if (decision instanceof Error) this.#forget(id);
   }
 
+  /**
+   * Runs `fn` for a timer or a listener, where a trap must not become an uncaught exception: the
+   * limiter stops instead (#crash), and every job settles with its SluiceInternalError.
+   */
+  #safely(fn) {
+    if (this.#dead !== null) return;
+    try {
+      fn();
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
+    }
+  }
+
+  /** The SluiceInternalError for `e` if it is a trap of the core (stopping the limiter), else null. */
+  #trapped(e) {
+    if (e instanceof SluiceInternalError) return e;
+    if (!(e instanceof WebAssembly.RuntimeError)) return null;
+    if (this.#dead === null) this.#crash(new SluiceInternalError(e));
+    return this.#dead;
+  }
+
+  /**
+   * The core trapped: its state is lost, so the limiter stops (a new core would forget the
+   * reservations of the attempts in flight and could send more than the limits allow). Every
+   * waiting job rejects with `error` now; running ones when their task ends; new work is
+   * refused with it; no timer of this limiter fires again.
+   */
+  #crash(error) {
+    this.#dead = error;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#ready.clear();
+    this.#unconfirmed.clear();
+    for (const job of this.#jobs) {
+      if (job === undefined) continue;
+      if (job.resolve !== null) this.#wake(job, error);
+      this.#forget(idOf(job));
+    }
+  }
+
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
@@ -471,8 +738,19 @@ export class Limiter extends EventTarget {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#timerAt = Infinity;
-      this.#pump();
+      this.#safely(() => this.#pump());
     }, Math.min(Math.max(0, wake - now()), MAX_DELAY));
+  }
+
+  /** Resolves the producers waiting for the queue to shrink below their limit. */
+  #resolveBelow() {
+    const queued = this.#core.queued();
+    const still = [];
+    for (const waiter of this.#below) {
+      if (queued < waiter.limit) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#below = still;
   }
 
   #resolveIdle() {

@@ -10,20 +10,23 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use super::budget::{Budget, Ledger, LimitKind, LimitState, TooLarge};
+use super::calibration::Calibration;
 use super::classify::OutcomeKind;
 use super::concurrency::{Concurrency, Signal, INITIAL_WINDOW};
 use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
-use super::feedback::{Feedback, Observation};
+use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
-use super::slab::Slab;
+use super::slab::{self, Slab};
 use super::keys::Keys;
-use super::queue::{FairQueue, JobId, KeyId, Priority};
+use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudget;
 use super::rng::Rng;
 use super::stats::{Counters, Stats};
 use super::time::{Millis, MonotonicClock};
+
+mod control;
 
 /// What the host asks for when it schedules a job.
 #[derive(Clone, Copy, Debug)]
@@ -48,7 +51,7 @@ pub enum Rejection {
     /// The estimate is larger than a bucket can ever hold.
     TooLarge(TooLarge),
     /// `maxQueue` jobs are already waiting.
-    QueueFull { max_queue: usize },
+    QueueFull { max_queue: u64 },
     /// The job cannot start within its `max_wait_ms`: the time ran out, or it is certain to.
     QueueTimeout { waited_ms: u64, max_wait_ms: u64 },
 }
@@ -63,7 +66,7 @@ pub enum Decision {
 }
 
 /// What happened, for metrics and listeners; nothing the host must act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// An attempt met the provider's limit (429) or overload (529, 503).
     RateLimited { job: JobId, overloaded: bool, retry_after_ms: Option<u64> },
@@ -71,15 +74,32 @@ pub enum Event {
     RetryScheduled { job: JobId, attempt: u32, at: Millis },
     /// A job failed for good: out of attempts, or out of retry budget.
     RetriesExhausted { job: JobId, attempts: u32, budget: bool },
-    /// The provider asked for a pause; `key` is `None` for the whole limiter.
-    GateClosed { key: Option<KeyId>, until: Millis },
-    /// The pause is over: jobs go out again (a probe first).
-    GateOpened { key: Option<KeyId> },
+    /// The provider asked for a pause; `key` (its name) is `None` for the whole limiter.
+    GateClosed { key: Option<Box<str>>, until: Millis },
+    /// The pause is over: jobs go out again (a probe first). The key's name is taken when the
+    /// gate opens: the key itself may be forgotten in the same instant (its last job ended).
+    GateOpened { key: Option<Box<str>> },
     /// The concurrency limit moved (adaptive concurrency).
     ConcurrencyChanged { limit: u32 },
     /// A limit was learned or changed from the provider's headers.
     LimitChanged { state: LimitState },
 }
+
+/// What the scheduler holds, to check that its memory follows the live jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// Jobs queued, backing off or running.
+    pub jobs: usize,
+    pub queue: QueueFootprint,
+    /// Keys interned (held by a job or a gate).
+    pub keys: usize,
+    pub key_gates: usize,
+    /// Entries in the deadline, backoff and lease timers, stale ones included.
+    pub timers: usize,
+}
+
+/// Stale timer entries tolerated beyond twice the live jobs before the timers are compacted.
+const TIMER_SLACK: usize = 64;
 
 /// How an attempt ended, as the host saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,7 +132,8 @@ pub enum Verdict {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    Queued,
+    /// Waiting in the queue, at this place.
+    Queued(Place),
     Running(Attempt),
     /// Backing off after a failed attempt, until it re-enters the queue.
     Waiting,
@@ -120,6 +141,9 @@ enum State {
 
 #[derive(Clone, Debug)]
 struct Job {
+    /// The caller's estimate.
+    estimate: Cost,
+    /// What its running attempt holds (the calibrated estimate), or held last.
     cost: Cost,
     priority: Priority,
     key: KeyId,
@@ -143,6 +167,8 @@ pub struct Scheduler {
     config: Config,
     clock: MonotonicClock,
     budget: Budget,
+    /// `None` when `calibrate` is off.
+    calibration: Option<Calibration>,
     concurrency: Concurrency,
     queue: FairQueue,
     keys: Keys,
@@ -165,6 +191,8 @@ pub struct Scheduler {
     /// Jobs backing off.
     backing_off: usize,
     counters: Counters,
+    /// The host paused the queue: nothing starts until it resumes (see control.rs).
+    paused: bool,
 }
 
 impl Scheduler {
@@ -178,6 +206,7 @@ impl Scheduler {
         Ok(Scheduler {
             clock: MonotonicClock::new(now),
             budget,
+            calibration: config.calibrate.then(Calibration::default),
             concurrency: Concurrency::new(max, config.adaptive_concurrency, initial),
             queue: FairQueue::default(),
             keys: Keys::default(),
@@ -195,6 +224,7 @@ impl Scheduler {
             next_wake: None,
             backing_off: 0,
             counters: Counters::default(),
+            paused: false,
             config,
         })
     }
@@ -225,8 +255,13 @@ impl Scheduler {
         let key = self.keys.hold(spec.key);
         let rejection = if let Some(too_large) = self.budget.too_large(&spec.cost) {
             Some(Rejection::TooLarge(too_large))
-        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() >= max) {
+        } else if let Some(max_queue) =
+            self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max && !self.starts_at_once(&spec.cost, key))
+        {
             Some(Rejection::QueueFull { max_queue })
+        } else if self.jobs.len() >= slab::CAPACITY {
+            // Ids hold this many jobs at once, whatever `maxQueue` says.
+            Some(Rejection::QueueFull { max_queue: slab::CAPACITY as u64 })
         } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
             (self.earliest_start(now, &spec.cost, key) > deadline)
                 .then_some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
@@ -240,20 +275,37 @@ impl Scheduler {
         }
         let priority = Priority(spec.priority);
         let job = Job {
+            estimate: spec.cost,
             cost: spec.cost,
             priority,
             key,
             submitted_at: now,
             deadline,
             attempt: 0,
-            state: State::Queued,
+            state: State::Waiting, // until it has its place, just below
         };
         let id = self.jobs.insert(job);
-        self.queue.push(id, priority, key);
+        let place = self.queue.push(id, priority, key);
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.state = State::Queued(place);
+        }
         if let Some(deadline) = deadline {
             self.deadlines.push(Reverse((deadline, id)));
+            self.tidy_timers();
         }
         Ok(id)
+    }
+
+    /// Whether a job of `cost` would start at the next poll: nothing waits ahead of it and a
+    /// slot, the gates and the budget allow it. Such a job is never queued, so `maxQueue` (0
+    /// included: "run now or reject") does not count it.
+    fn starts_at_once(&self, cost: &Cost, key: KeyId) -> bool {
+        !self.paused
+            && self.queue.is_empty()
+            && self.concurrency.has_room()
+            && self.gates.global().admits() != Admits::None
+            && !self.gates.blocks(key)
+            && self.budget.fits(cost)
     }
 
     /// The earliest a job of `cost` could start: not before its gate opens, nor before the
@@ -271,13 +323,41 @@ impl Scheduler {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let events = &mut self.events;
-        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key }));
+        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key: key.map(Box::from) }));
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
         let waiting_for_budget = self.admit(now);
         self.expire(now, true);
         self.next_wake = self.compute_next_wake(now, waiting_for_budget);
+        self.tidy_timers();
+    }
+
+    /// Drops the timers' stale entries (jobs that started, ended or left) once they outnumber
+    /// the live jobs, so that memory follows the jobs, not how many came and went.
+    fn tidy_timers(&mut self) {
+        let live = 2 * self.jobs.len() + TIMER_SLACK;
+        let jobs = &self.jobs;
+        if self.deadlines.len() > live {
+            self.deadlines.retain(|Reverse((_, id))| jobs.get(id).is_some_and(Job::awaits_first_start));
+        }
+        if self.backoffs.len() > live {
+            self.backoffs.retain(|Reverse((_, id))| jobs.get(id).is_some_and(|j| j.state == State::Waiting));
+        }
+        if self.leases.len() > live {
+            self.leases.retain(|(_, id)| jobs.get(id).and_then(Job::attempt).is_some());
+        }
+    }
+
+    /// What the scheduler holds now.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            jobs: self.jobs.len(),
+            queue: self.queue.footprint(),
+            keys: self.keys.len(),
+            key_gates: self.gates.key_gates(),
+            timers: self.deadlines.len() + self.backoffs.len() + self.leases.len(),
+        }
     }
 
     /// Attempts whose lease ran out give their slot back: their host will never report them.
@@ -313,8 +393,7 @@ impl Scheduler {
             self.backoffs.pop();
             if let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == State::Waiting) {
                 self.backing_off -= 1;
-                job.state = State::Queued;
-                self.queue.push_retry(id, job.priority, job.key);
+                job.state = State::Queued(self.queue.push_retry(id, job.priority, job.key));
             }
         }
     }
@@ -322,7 +401,7 @@ impl Scheduler {
     /// Starts jobs while a slot, the gate and the budget allow. Returns the cost of the job at
     /// the head if the budget is what holds it back.
     fn admit(&mut self, now: Millis) -> Option<Cost> {
-        while self.concurrency.has_room() {
+        while !self.paused && self.concurrency.has_room() {
             let global = self.gates.global().admits();
             if global == Admits::None {
                 break;
@@ -330,11 +409,13 @@ impl Scheduler {
             let gates = &self.gates;
             let Some(head) = self.queue.head(|key| gates.blocks(key)) else { break };
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
+            job.cost = reservation(&self.budget, self.calibration.as_ref(), &job.estimate);
             if !self.budget.fits(&job.cost) {
                 return Some(job.cost);
             }
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
+            self.counters.tokens_reserved = self.counters.tokens_reserved.saturating_add(job.cost.tokens);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
@@ -397,12 +478,14 @@ impl Scheduler {
 
     /// Takes a queued or backing-off job out and rejects it (`None`: it waited too long).
     fn reject_queued(&mut self, now: Millis, id: JobId, reason: Option<Rejection>) {
-        let job = self.jobs.remove(&id).expect("job is waiting");
-        match job.state {
-            State::Queued => self.queue.remove(id),
-            State::Waiting => self.backing_off -= 1,
-            State::Running(_) => unreachable!("running jobs are never rejected"),
+        match self.jobs.get(&id).map(|j| j.state) {
+            Some(State::Queued(place)) => {
+                self.queue.remove(place);
+            }
+            Some(State::Waiting) => self.backing_off -= 1,
+            Some(State::Running(_)) | None => return, // running jobs are never rejected
         }
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         let reason = reason.unwrap_or_else(|| {
             self.counters.expired += 1;
@@ -429,7 +512,7 @@ impl Scheduler {
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = waiting_for_budget
             .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
-            .map(|wait| now + wait.max(1));
+            .map(|wait| now.saturating_add(wait.max(1)));
         [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
     }
 
@@ -452,6 +535,9 @@ impl Scheduler {
         let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
         let Some(Attempt { epoch, started_at, ledger }) = job.attempt() else { return Verdict::Unknown };
         let (cost, key, attempt) = (job.cost, job.key, job.attempt);
+        if let Some(calibration) = &mut self.calibration {
+            calibration.learn(&job.estimate, outcome.usage);
+        }
         let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
 
@@ -468,17 +554,21 @@ impl Scheduler {
         let before = self.budget.ledger();
         let charged_since: Ledger = std::array::from_fn(|i| before[i].wrapping_sub(ledger[i]));
         self.settle(&cost, kind, outcome.usage);
-        self.learn(&outcome.feedback, &charged_since, started_at, now);
-        if kind == OutcomeKind::RateLimited {
-            let observed = &outcome.feedback.observations;
-            if !observed.iter().any(|o| o.remaining.is_some()) {
-                // A 429 that does not say which limit it hit: take every bucket for empty.
-                self.budget.drain();
-            } else if observed.iter().any(|o| short_of_tokens(o, &cost)) {
-                // The provider had fewer tokens than this attempt reserved, though sluice's
-                // budget held them: it does not give back unused tokens as sluice did.
-                self.budget.keep_unused();
+        if kind == OutcomeKind::Success {
+            let actual = outcome.usage.map_or(cost, |usage| cost.actual(usage));
+            for state in self.budget.served(&cost, &actual, now) {
+                self.counters.limits_learned += 1;
+                self.events.push(Event::LimitChanged { state });
             }
+        }
+        self.learn(&outcome.feedback, &charged_since, started_at, now);
+        match kind {
+            OutcomeKind::RateLimited => {
+                self.budget.refused(&outcome.feedback, &cost, now);
+                self.gates.refusal_took(now.saturating_sub(started_at));
+            }
+            OutcomeKind::Success => self.budget.accepted(started_at),
+            _ => {}
         }
 
         let retry_after = outcome.feedback.retry_after_ms.map(|ms| ms.min(self.retry.max_retry_after_ms));
@@ -508,16 +598,18 @@ impl Scheduler {
         if !kind.is_congestion() {
             return;
         }
-        let until = retry_after.map(|after| now + after);
+        // Attempts in flight when the pause began meet the same 429: they extend it, one pause.
+        let paused = self.gates.pausing(key);
+        let until = retry_after.map(|after| now.saturating_add(after));
         if until.is_some_and(|until| self.gates.close(key, until)) {
             self.keys.hold_id(key); // the key's gate outlives its jobs: keep the id
         }
         self.counters.rate_limited += 1;
         let overloaded = kind == OutcomeKind::Overloaded;
         self.events.push(Event::RateLimited { job: id, overloaded, retry_after_ms: retry_after });
-        if let Some(until) = until {
+        if let Some(until) = until.filter(|_| !paused) {
             self.counters.gate_closed += 1;
-            let key = self.gates.own_gate(key).then_some(key);
+            let key = self.gates.own_gate(key).then(|| Box::from(self.keys.name(key)));
             self.events.push(Event::GateClosed { key, until });
         }
     }
@@ -527,13 +619,21 @@ impl Scheduler {
     fn settle(&mut self, cost: &Cost, kind: OutcomeKind, usage: Option<Usage>) {
         match usage {
             Some(usage) => {
+                self.counters.input_tokens_used = self.counters.input_tokens_used.saturating_add(usage.input);
+                self.counters.output_tokens_used = self.counters.output_tokens_used.saturating_add(usage.output);
+                if !self.budget.keeps_unused() {
+                    self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens.saturating_sub(usage.input.saturating_add(usage.output)));
+                }
                 self.budget.settle(cost, usage);
                 if cost.overrun_by(usage) {
                     // A debt pushes every wait back: some deadlines may now be out of reach.
                     self.reject_unreachable(self.clock.now());
                 }
             }
-            None if kind.is_congestion() => self.budget.give_back(&cost.tokens_only()),
+            None if kind.is_congestion() => {
+                self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens);
+                self.budget.give_back(&cost.tokens_only());
+            }
             None => {}
         }
     }
@@ -560,21 +660,23 @@ impl Scheduler {
             self.events.push(Event::RetriesExhausted { job: id, attempts: attempt, budget });
             return Verdict::Exhausted { attempts: attempt, budget };
         }
-        let at = now + self.retry.delay(attempt, retry_after, &mut self.rng);
+        let at = now.saturating_add(self.retry.delay(attempt, retry_after, &mut self.rng));
         let job = self.jobs.get_mut(&id).expect("job is running");
         job.state = State::Waiting;
         self.backing_off += 1;
         self.backoffs.push(Reverse((at, id)));
         self.counters.retried += 1;
         self.events.push(Event::RetryScheduled { job: id, attempt: attempt + 1, at });
+        self.tidy_timers();
         Verdict::Retry { at }
     }
 
     /// Forgets an ended job.
     fn end(&mut self, id: JobId, count: impl FnOnce(&mut Counters)) {
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         count(&mut self.counters);
+        self.tidy_timers();
     }
 
     /// Takes a job that is not running out (its caller gave up). Returns false when it is running or unknown.
@@ -583,12 +685,15 @@ impl Scheduler {
         let Some(job) = self.jobs.get(&id) else { return false };
         match job.state {
             State::Running(_) => return false,
-            State::Queued => self.queue.remove(id),
+            State::Queued(place) => {
+                self.queue.remove(place);
+            }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return false };
         self.keys.release(job.key);
         self.counters.cancelled += 1;
+        self.tidy_timers();
         true
     }
 
@@ -622,6 +727,7 @@ impl Scheduler {
             gate_closed_until: self.gates.global().closed_until(),
             counters: self.counters,
             limits: self.budget.states(),
+            calibration: self.calibration.as_ref().map(Calibration::state),
         }
     }
 
@@ -651,17 +757,16 @@ impl Job {
     }
 
     fn awaits_first_start(&self) -> bool {
-        self.state == State::Queued && self.attempt == 0
+        matches!(self.state, State::Queued(_)) && self.attempt == 0
     }
 }
 
-/// Whether `o` says a token bucket held less than `cost` needs of it.
-fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
-    match (o.resource, o.remaining) {
-        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
-            remaining < cost.amount(r)
-        }
-        _ => false,
+/// What an attempt of `estimate` reserves: its calibrated estimate, unless that could never
+/// fit where the estimate itself does.
+fn reservation(budget: &Budget, calibration: Option<&Calibration>, estimate: &Cost) -> Cost {
+    match calibration.map(|c| c.reserve(estimate)) {
+        Some(calibrated) if budget.too_large(&calibrated).is_none() => calibrated,
+        _ => *estimate,
     }
 }
 

@@ -383,3 +383,14 @@ test('any async iterable (here an async generator) holds its slot until read; br
   // Cut short: the input from the estimate, three chunks of one token each.
   assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - 7 - 3);
 });
+
+test('an empty stream ends its attempt at once, and the caller reads nothing', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  async function* nothing() {}
+  const stream = await settle(clock, limiter.schedule(() => nothing(), { inputTokens: 3, maxOutputTokens: 10 }), 0);
+  assert.deepEqual([limiter.stats().inFlight, limiter.stats().completed], [0, 1]);
+  const seen = [];
+  for await (const c of stream) seen.push(c);
+  assert.deepEqual(seen, []);
+});

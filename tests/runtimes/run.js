@@ -9,6 +9,8 @@ import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
 import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
 import { workerdWaits } from './checks/workerd-waits.js';
+import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
+import { wwwPage } from './checks/www.js';
 import { workerdStream } from './checks/workerd-stream.js';
 import { bin, outDir } from './lib/paths.js';
 
@@ -31,6 +33,8 @@ const checks = [
   ['workerd-waits', workerdWaits],
   ['workerd-stream', workerdStream],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
+  ['metrics-workerd', metricsWorkerd],
+  ['metrics-chromium', needs(bin.chromium, metricsChromium)],
   ['chromium-stream', needs(bin.chromium, chromiumStream)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],
@@ -38,6 +42,7 @@ const checks = [
   ['types', typesCheck],
   ['example-worker', exampleWorker],
   ['example-browser', needs(bin.chromium, exampleBrowser)],
+  ['www', needs(bin.chromium, wwwPage)],
 ];
 
 const onlyArg = process.argv.indexOf('--only');

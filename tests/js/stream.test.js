@@ -394,3 +394,19 @@ test('an empty stream ends its attempt at once, and the caller reads nothing', a
   for await (const c of stream) seen.push(c);
   assert.deepEqual(seen, []);
 });
+
+test('openai .withResponse() on a stream: { data, response } held by its data, limits learned from the response', async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { ...frozen, rpm: 100, tpm: 50_000, outputTokens: () => 4 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  const body = chatBody(1, withUsage);
+  const { data, response } = await settle(clock, limiter.schedule(({ signal }) => client.chat.completions.create(body, { signal }).withResponse(), estimateOpenAI(body)), 0);
+  assert.equal(response.status, 200);
+  assert.equal(limiter.stats().inFlight, 1);
+  const chunks = [];
+  await settle(clock, (async () => { for await (const c of data) chunks.push(c); })(), 0);
+  assert.equal(chunks.length, 7);
+  const s = limiter.stats();
+  assert.deepEqual([s.inFlight, s.budgets.requestsPerMinute?.limit, s.budgets.tokensPerMinute?.limit], [0, 100, 50_000]);
+});

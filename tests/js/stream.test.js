@@ -410,3 +410,20 @@ test('openai .withResponse() on a stream: { data, response } held by its data, l
   const s = limiter.stats();
   assert.deepEqual([s.inFlight, s.budgets.requestsPerMinute?.limit, s.budgets.tokensPerMinute?.limit], [0, 100, 50_000]);
 });
+
+test("a stream's settled event comes when it ends, with the usage read from it", async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { ...frozen, outputTokens: () => 5 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  const settled = [];
+  limiter.on('settled', (d) => settled.push(d));
+  const body = chatBody(1, withUsage);
+  const stream = await settle(clock, limiter.schedule(({ signal }) => client.chat.completions.create(body, { signal }), estimateOpenAI(body)), 0);
+  assert.equal(settled.length, 0, 'not settled at the first chunk');
+  let usage;
+  await settle(clock, (async () => { for await (const c of stream) usage = c.usage ?? usage; })(), 0);
+  assert.equal(settled.length, 1);
+  assert.equal(settled[0].outcome, 'fulfilled');
+  assert.deepEqual(settled[0].usage, { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
+});

@@ -18,6 +18,9 @@ export interface FetchOptions {
   key?: ScheduleOptions['key'];
   maxWaitMs?: ScheduleOptions['maxWaitMs'];
   timeoutMs?: ScheduleOptions['timeoutMs'];
+  /** A `text/event-stream` answer holds its slot until its body has been read; these bound its stalls. */
+  firstChunkTimeoutMs?: ScheduleOptions['firstChunkTimeoutMs'];
+  idleTimeoutMs?: ScheduleOptions['idleTimeoutMs'];
 }
 
 /** A fetch-compatible function: `(input, init) => Promise<Response>`. */

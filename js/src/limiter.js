@@ -384,7 +384,7 @@ export class Limiter extends EventTarget {
         let value;
         let threw = false;
         let held = null;
-        let stopped = undefined;
+        let stopped;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);

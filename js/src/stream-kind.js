@@ -20,10 +20,11 @@ export function streamKind(value) {
     return streamKind(value.data) === null ? null : KIND.WITH_RESPONSE;
   }
   if (typeof value.finalMessage === 'function' && typeof value.on === 'function' && value.controller) return KIND.EMITTER;
-  if (typeof value.status === 'number' && typeof value.headers?.get === 'function') {
-    return value.ok && value.body && /^text\/event-stream/i.test(value.headers.get('content-type') ?? '') ? KIND.SSE_RESPONSE : null;
+  if (typeof value.headers?.get === 'function') {
+    // A Response: held when it is a 2xx stream of server-sent events.
+    return value.ok && value.body && /^text\/event-stream/i.test(value.headers.get('content-type')) ? KIND.SSE_RESPONSE : null;
   }
   if (typeof value.getReader === 'function') return KIND.READABLE;
-  if (typeof value.iterator === 'function' && typeof value.controller?.abort === 'function') return KIND.SDK_STREAM;
+  if (typeof value.iterator === 'function' && value.controller?.signal) return KIND.SDK_STREAM;
   return typeof value[Symbol.asyncIterator] === 'function' ? KIND.ITERABLE : null;
 }

@@ -1,7 +1,7 @@
 //! The encoding between the core and the JS wrapper, in plain Rust so that native tests reach
 //! it: what a number from JS means to the core. The `wasm` module is only its shell.
 
-use crate::{Config, LimitKind, RetryBudgetConfig, RetryPolicy, ATTEMPT_LEASE_MS, FULL_BURST};
+use crate::{Config, LimitKind, RetryBudgetConfig, RetryPolicy, Scheduler, Stats, ATTEMPT_LEASE_MS, FULL_BURST, RATIO_UNIT};
 
 /// The settings array of the constructor, index by index.
 pub mod setting {
@@ -91,9 +91,124 @@ pub fn config(settings: &[f64]) -> Config {
     }
 }
 
+/// Applies `limiter.update()`: `settings` in the constructor's layout, where only
+/// `MAX_CONCURRENT`, `MAX_QUEUE` and the limits are read and NaN leaves one as it is; below 0
+/// lifts a cap (a rate limit cannot be lifted: its negative is ignored).
+pub fn reconfigure(scheduler: &mut Scheduler, now: f64, settings: &[f64]) {
+    let get = |i: usize| settings.get(i).copied().unwrap_or(f64::NAN);
+    if !get(setting::MAX_CONCURRENT).is_nan() {
+        scheduler.set_max_concurrent(optional(get(setting::MAX_CONCURRENT)).map(saturated_u32));
+    }
+    if !get(setting::MAX_QUEUE).is_nan() {
+        scheduler.set_max_queue(optional(get(setting::MAX_QUEUE)));
+    }
+    for (i, kind) in LimitKind::ALL.into_iter().enumerate() {
+        if let Some(limit) = optional(get(setting::LIMITS + i)) {
+            scheduler.set_limit(millis(now), kind, limit);
+        }
+    }
+}
+
+/// The names of `stats()`, in the order [`stats_row`] writes their values: one list, read by
+/// JS once to build its object (a dot nests: `tokens.reserved` is `stats().tokens.reserved`).
+/// NaN stands for null, and an object whose values are all NaN is null (`calibration` when off).
+pub const STATS_FIELDS: [&str; 30] = [
+    "inFlight",
+    "queued",
+    "backingOff",
+    "concurrencyLimit",
+    "keys",
+    "gateClosedUntil",
+    "submitted",
+    "admitted",
+    "completed",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
+    "lost",
+    "timedOut",
+    "retried",
+    "retriesExhausted",
+    "rateLimited",
+    "gateClosed",
+    "limitsLearned",
+    "tokens.reserved",
+    "tokens.refunded",
+    "tokens.input",
+    "tokens.output",
+    "calibration.input",
+    "calibration.output",
+    "calibration.tokens",
+    "calibration.typicalInputTokens",
+    "calibration.typicalOutputTokens",
+    "calibration.samples",
+];
+
+/// Numbers per budget after the fields: its `LimitKind` index, then `limit`, `windowMs`,
+/// `capacity`, `available` and `learned` (0 or 1).
+pub const STATS_LIMIT_ROW: usize = 6;
+
+/// Writes `stats` into `out` as [`STATS_FIELDS`] says, then a row per budget.
+pub fn stats_row(stats: &Stats, out: &mut Vec<f64>) {
+    let c = &stats.counters;
+    let ratio = |r: u32| r as f64 / RATIO_UNIT as f64;
+    let cal = stats.calibration.as_ref();
+    let or_nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    out.clear();
+    out.extend([
+        stats.in_flight as f64,
+        stats.queued as f64,
+        stats.backing_off as f64,
+        if stats.concurrency_limit == u32::MAX { f64::INFINITY } else { stats.concurrency_limit as f64 },
+        stats.keys as f64,
+        or_nan(stats.gate_closed_until.map(|t| t as f64)),
+        c.submitted as f64,
+        c.admitted as f64,
+        c.completed as f64,
+        c.failed as f64,
+        c.rejected as f64,
+        c.expired as f64,
+        c.cancelled as f64,
+        c.lost as f64,
+        c.timed_out as f64,
+        c.retried as f64,
+        c.retries_exhausted as f64,
+        c.rate_limited as f64,
+        c.gate_closed as f64,
+        c.limits_learned as f64,
+        c.tokens_reserved as f64,
+        c.tokens_refunded as f64,
+        c.input_tokens_used as f64,
+        c.output_tokens_used as f64,
+        or_nan(cal.map(|c| ratio(c.input))),
+        or_nan(cal.map(|c| ratio(c.output))),
+        or_nan(cal.map(|c| ratio(c.tokens))),
+        or_nan(cal.map(|c| c.typical.input as f64)),
+        or_nan(cal.map(|c| c.typical.output as f64)),
+        or_nan(cal.map(|c| c.samples as f64)),
+    ]);
+    debug_assert_eq!(out.len(), STATS_FIELDS.len());
+    for l in &stats.limits {
+        out.extend([l.kind.index() as f64, l.limit as f64, l.window_ms as f64, l.capacity as f64, l.available as f64, l.learned as u8 as f64]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reconfigure_changes_only_what_is_given() {
+        let mut s = Scheduler::new(with(setting::MAX_CONCURRENT, 4.0), 0).unwrap();
+        let mut update = vec![f64::NAN; setting::LIMITS + LimitKind::ALL.len()];
+        update[setting::LIMITS + LimitKind::TokensPerMinute.index()] = 5_000.0;
+        reconfigure(&mut s, 0.0, &update);
+        assert_eq!((s.stats().concurrency_limit, s.limit(LimitKind::TokensPerMinute).map(|l| l.limit)), (4, Some(5_000)));
+        update[setting::MAX_CONCURRENT] = -1.0; // Infinity from JS: no cap
+        reconfigure(&mut s, 0.0, &update);
+        assert_eq!(s.config().max_concurrent, None);
+    }
 
     fn with(index: usize, value: f64) -> Config {
         let mut settings = vec![-1.0; setting::LIMITS + LimitKind::ALL.len()];
@@ -142,5 +257,22 @@ mod tests {
         assert_eq!(millis(f64::NAN), 0);
         assert_eq!(millis(-5.0), 0);
         assert_eq!(millis(1e300), u64::MAX);
+    }
+
+    #[test]
+    fn stats_rows_hold_every_field_then_a_row_per_budget() {
+        let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 1_000)], calibrate: false, ..Config::default() };
+        let scheduler = Scheduler::new(config, 0).unwrap();
+        let mut out = Vec::new();
+        stats_row(&scheduler.stats(), &mut out);
+        assert_eq!(out.len(), STATS_FIELDS.len() + 2 * STATS_LIMIT_ROW);
+        let field = |name: &str| out[STATS_FIELDS.iter().position(|f| *f == name).unwrap()];
+        assert_eq!(field("concurrencyLimit"), f64::INFINITY);
+        assert!(field("gateClosedUntil").is_nan());
+        assert!(field("calibration.samples").is_nan(), "calibration is off: null");
+        let budgets = &out[STATS_FIELDS.len()..];
+        assert_eq!(budgets[0], LimitKind::RequestsPerMinute.index() as f64);
+        assert_eq!(budgets[1], 60.0);
+        assert_eq!(budgets[STATS_LIMIT_ROW], LimitKind::TokensPerMinute.index() as f64);
     }
 }

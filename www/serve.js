@@ -1,6 +1,6 @@
 // Serves www/dist/ on 127.0.0.1 as any static file server would (the page needs nothing more),
 // with the types browsers insist on: application/wasm for streaming compilation.
-//   node www/serve.js [port]    (default 8080; 0 for any free port)
+//   node www/serve.js [port]    (default 8080, else any free port; 0 for any free port)
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
@@ -42,6 +42,8 @@ export function serve(port) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const server = await serve(Number(process.argv[2] ?? 8080));
+  const port = Number(process.argv[2] ?? 8080);
+  // A port already taken: any free one, and the URL says which.
+  const server = await serve(port).catch((e) => (e.code === 'EADDRINUSE' ? serve(0) : Promise.reject(e)));
   console.log(`serving www/dist/ at http://127.0.0.1:${server.address().port}/  (Ctrl-C stops)`);
 }

@@ -29,10 +29,13 @@ export class AttemptContext {
     return this.#controller.signal;
   }
 
-  /** Tells the limiter what the call really used, when the result does not say (streams). */
-  reportUsage(usage) {
+  /**
+   * Tells the limiter what the call really used, when the result does not say. A bound
+   * function, so that `({ reportUsage }) => …` works as the README shows.
+   */
+  reportUsage = (usage) => {
     this.usage = checkUsage(usage);
-  }
+  };
 
   abort(reason) {
     if (this.#aborted) return;

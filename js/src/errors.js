@@ -54,10 +54,10 @@ export class RetryError extends SluiceError {
   }
 }
 
-/** `maxQueue` jobs were already waiting. */
+/** `maxQueue` jobs were already waiting (with `maxQueue: 0`, the job could not start at once). */
 export class QueueFullError extends SluiceError {
   constructor(maxQueue) {
-    super(`The queue is full: maxQueue (${maxQueue}) jobs are already waiting`, 'QUEUE_FULL');
+    super(maxQueue === 0 ? 'The job cannot start now and maxQueue is 0' : `The queue is full: maxQueue (${maxQueue}) jobs are already waiting`, 'QUEUE_FULL');
     this.maxQueue = maxQueue;
   }
 }
@@ -79,6 +79,20 @@ export class EstimateTooLargeError extends RangeError {
     this.estimate = estimate;
     this.limit = limit;
     this.capacity = capacity;
+  }
+}
+
+/** `limiter.clear()` took the job out of the queue before it started. */
+export class ClearedError extends SluiceError {
+  constructor() {
+    super('The job was cleared from the queue before it started', 'CLEARED');
+  }
+}
+
+/** The limiter was closed: no new job is taken, and `close({ drain: false })` drops waiting ones. */
+export class ClosedError extends SluiceError {
+  constructor() {
+    super('The limiter is closed', 'CLOSED');
   }
 }
 

@@ -6,13 +6,16 @@
 import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { AbortError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
+import { bodyUsage, discard } from './body.js';
+import { AbortError, ClearedError, ClosedError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
 import { decodeEvent } from './events.js';
-import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
+import { KeyFigures } from './keyfigures.js';
+import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
+import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
-import { readPoll, readRejection, readVerdict, SLOTS } from './wire.js';
+import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
 // In Workers, a request that waits on a promise only another request resolves, with nothing
 // of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
@@ -33,6 +36,10 @@ const now = () => Math.floor(performance.now());
 
 const idOf = (job) => job.generation * SLOTS + job.slot;
 
+/** How a closed limiter treats its waiting jobs (`close({ drain })`). */
+const DRAIN = 1;
+const REJECT = 2;
+const CLOSE_OPTIONS = new Set(['drain']);
 /** Whether an event row names a key (a key's gate closing or opening). */
 const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] === 1;
 
@@ -58,6 +65,8 @@ class Job {
     this.timer = null;
     /** From the start of a wait until the job's own continuation has run. */
     this.asleep = false;
+    /** Its times and usage, while someone listens to `started` or `settled` (lifecycle.js). */
+    this.trace = null;
   }
 }
 
@@ -93,6 +102,15 @@ export class Limiter extends EventTarget {
   #ownTimers = inWorkers();
   /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
   #unconfirmed = new Map();
+  /** Listeners of the per-job events, made when the first one comes. */
+  #jobEvents = null;
+  /** Producers waiting for the queue to shrink: `{ limit, resolve }` (onQueueBelow). */
+  #below = [];
+  #paused = false;
+  /** 0 open; closed: DRAIN lets waiting jobs run, REJECT drops them. */
+  #closed = 0;
+  /** Per-key figures, made when the first keyed attempt ends. */
+  #keyFigures = null;
   /** What reading the last attempt's outcome threw (see #finish). */
   #unreadable = undefined;
   /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
@@ -124,6 +142,7 @@ export class Limiter extends EventTarget {
     check.func('task', task);
     const o = parseJobOptions(opts);
     if (o.signal?.aborted) return Promise.reject(new AbortError(o.signal.reason));
+    if (this.#closed !== 0) return Promise.reject(new ClosedError());
     if (this.#dead !== null) return Promise.reject(this.#dead);
     try {
       return this.#submit(task, o);
@@ -161,6 +180,11 @@ export class Limiter extends EventTarget {
     if (this.#jobs[id % SLOTS] !== undefined) this.#active -= 1;
     this.#jobs[id % SLOTS] = job;
     this.#active += 1;
+    const events = this.#jobEvents;
+    if (events !== null) {
+      if (events.tracing) job.trace = new Trace(now());
+      if (events.queued) events.emit(this, 'queued', { id, key: o.key || undefined, priority: o.priority });
+    }
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
@@ -168,25 +192,117 @@ export class Limiter extends EventTarget {
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
+  /** Tells the `settled` listeners how a traced job ended (its promise settles right after). */
+  #settled(job, outcome, result) {
+    const events = this.#jobEvents;
+    if (!events.settled) return;
+    const { trace } = job;
+    const key = job.o.key || undefined;
+    const latencyMs = now() - trace.queuedAt;
+    const detail =
+      outcome === 'fulfilled'
+        ? { id: idOf(job), key, outcome, value: result, attempts: job.attempt, latencyMs, usage: trace.usage }
+        : { id: idOf(job), key, outcome, error: result, attempts: job.attempt, latencyMs, usage: trace.usage };
+    events.emit(this, 'settled', detail);
+  }
+
   /** The reaction to any job's admission, in the job's own continuation. */
-  #admitted = (job) => this.#attempts(this.#woken(job));
+  #admitted = (job) => {
+    if (job.trace !== null && job.decision instanceof Error) this.#settled(job, 'rejected', job.decision);
+    return this.#attempts(this.#woken(job));
+  };
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
-   * arguments, to estimate each call's tokens.
+   * arguments, to estimate each call's tokens. `fn` is called with the attempt's context as
+   * `this` (its `signal`, `attempt`, `reportUsage`), which an arrow function simply ignores.
    */
   wrap(fn, opts) {
     check.func('fn', fn);
     if (typeof opts !== 'function') parseJobOptions(opts);
-    return (...args) => this.schedule(() => fn(...args), typeof opts === 'function' ? opts(...args) : opts);
+    return (...args) => this.schedule((ctx) => fn.apply(ctx, args), typeof opts === 'function' ? opts(...args) : opts);
   }
 
   /** Calls `listener(detail)` on each event of `type`; returns a function that stops it. */
   on(type, listener) {
     check.func('listener', listener);
+    if (JOB_EVENTS.includes(type)) return (this.#jobEvents ??= new JobListeners()).on(type, listener);
     const handler = (event) => listener(event.detail);
     this.addEventListener(type, handler);
     return () => this.removeEventListener(type, handler);
+  }
+
+  // The per-job events are dispatched only while someone listens: the limiter counts their listeners.
+  addEventListener(type, listener, options) {
+    super.addEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) (this.#jobEvents ??= new JobListeners()).added(type, listener);
+  }
+
+  removeEventListener(type, listener, options) {
+    super.removeEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) this.#jobEvents?.removed(type, listener);
+  }
+
+  /** Nothing starts until `resume()`: running attempts go on, new jobs queue. */
+  pause() {
+    this.#core.setPaused((this.#paused = true));
+  }
+
+  resume() {
+    this.#core.setPaused((this.#paused = false));
+    this.#pump();
+  }
+
+  /** Rejects every job waiting to start (or backing off to retry) with ClearedError; returns how many. */
+  clear() {
+    return this.#dropWaiting(ClearedError);
+  }
+
+  /**
+   * Takes no new job (they reject with ClosedError) and resolves when the limiter is idle.
+   * `drain: true` (the default) lets the waiting jobs run; `false` rejects them with ClosedError.
+   */
+  close(options) {
+    const o = check.options('options', options, CLOSE_OPTIONS);
+    const drain = o.drain === undefined || check.boolean('drain', o.drain);
+    if (this.#closed !== REJECT) this.#closed = drain ? DRAIN : REJECT;
+    if (!drain) this.#dropWaiting(ClosedError);
+    return this.onIdle();
+  }
+
+  /**
+   * Changes limits at run time (an account moved to another tier): `maxConcurrent`, `maxQueue`
+   * and the rate limits, checked as the constructor checks them. A lower limit rejects the waiting
+   * jobs it can never hold.
+   */
+  update(options) {
+    const settings = parseUpdate(options);
+    const t = now();
+    this.#core.reconfigure(t, settings);
+    this.#pump(t);
+  }
+
+  /** Resolves when fewer than `limit` jobs wait to start: a producer awaits it before adding more. */
+  onQueueBelow(limit) {
+    check.integer('limit', limit);
+    if (this.#core.queued() < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#below.push({ limit, resolve }));
+  }
+
+  /** Rejects the jobs waiting to start or to retry with a new `ErrorClass`; returns how many. */
+  #dropWaiting(ErrorClass) {
+    const t = now();
+    let dropped = 0;
+    for (const job of this.#jobs) {
+      if (job === undefined || job.resolve === null) continue;
+      const id = idOf(job);
+      if (!this.#core.cancel(t, id)) continue;
+      this.#wake(job, new ErrorClass());
+      this.#forget(id);
+      dropped += 1;
+    }
+    this.#pump(t);
+    return dropped;
   }
 
   /** Resolves when no job is queued, backing off or running. */
@@ -198,19 +314,16 @@ export class Limiter extends EventTarget {
   /** A snapshot of the limiter: gauges, counters since it was built, and each budget's level. */
   stats() {
     if (this.#dead !== null) throw this.#dead;
-    let json;
+    let s;
     try {
-      json = this.#core.statsJson();
+      s = readStats(this.#core);
     } catch (e) {
       throw this.#trapped(e) ?? e;
     }
-    const s = JSON.parse(json);
-    const budgets = {};
-    for (const { name, ...level } of s.limits) budgets[name] = level;
-    delete s.limits;
-    if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
-    if (s.calibration) for (const ratio of ['input', 'output', 'tokens']) s.calibration[ratio] /= 1e6; // millionths
-    return { ...s, budgets };
+    s.tokens.used = s.tokens.input + s.tokens.output;
+    s.paused = this.#paused;
+    s.byKey = this.#keyFigures === null && this.#active === 0 ? {} : (this.#keyFigures ?? new KeyFigures()).snapshot(this.#jobs);
+    return s;
   }
 
   /**
@@ -225,6 +338,7 @@ export class Limiter extends EventTarget {
     this.#ready.delete(id);
     if (decided instanceof Error) {
       this.#forget(id);
+      if (job.trace !== null && job.attempt === 0) this.#settled(job, 'rejected', decided);
       return Promise.reject(decided);
     }
     job.attempt = decided | 0;
@@ -238,12 +352,17 @@ export class Limiter extends EventTarget {
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
+        const { trace } = job;
+        if (trace !== null) this.#started(job, trace);
         const watch = watchAttempt(ctx, o);
         let value;
         let threw = false;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
+          // A returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
+          const reading = ctx.usage === null ? bodyUsage(value) : null;
+          if (reading !== null) ctx.usage = await (watch ? Promise.race([reading, watch.promise]) : reading);
         } catch (e) {
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
           value = watch?.error ?? e;
@@ -252,6 +371,11 @@ export class Limiter extends EventTarget {
           watch?.dispose();
         }
         const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(o.key, verdict, ctx.usage);
+        if (trace !== null) {
+          if (this.#jobEvents.started) trace.since = now();
+          trace.add(ctx.usage);
+        }
         if (this.#unreadable !== undefined) {
           const error = this.#unreadable;
           this.#unreadable = undefined;
@@ -260,15 +384,28 @@ export class Limiter extends EventTarget {
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
+          if (trace !== null) this.#settled(job, 'fulfilled', value);
           return value;
         }
+        if (!threw) discard(value);
+        // Closed without draining: the retry never goes out.
+        if (this.#closed === REJECT && this.#core.cancel(now(), id)) throw new ClosedError();
         const next = this.#admit(job, now());
         if (next !== job) this.#woken(await next);
       }
     } catch (e) {
-      throw this.#trapped(e) ?? e;
+      const error = this.#trapped(e) ?? e;
+      if (job.trace !== null) this.#settled(job, 'rejected', error);
+      throw error;
     } finally {
       this.#forget(id);
+    }
+  }
+
+  /** Tells the `started` listeners that an attempt of `job` begins. */
+  #started(job, trace) {
+    if (this.#jobEvents.started) {
+      this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
     }
   }
 
@@ -392,6 +529,7 @@ export class Limiter extends EventTarget {
     try {
       [kind, status, hint] = this.#classifyOutcome(value, threw, stopped);
       usage = ctx.usage ?? (threw ? null : readUsage(value));
+      ctx.usage = usage;
     } catch (e) {
       this.#unreadable = e;
       [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
@@ -464,6 +602,7 @@ export class Limiter extends EventTarget {
     // (a schedule() from a listener would replace them).
     const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
     this.#arm(wake);
+    if (this.#below.length !== 0) this.#resolveBelow();
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
       const nextKey = () => keys.shift();
@@ -558,6 +697,17 @@ export class Limiter extends EventTarget {
       this.#timerAt = Infinity;
       this.#safely(() => this.#pump());
     }, Math.min(Math.max(0, wake - now()), MAX_DELAY));
+  }
+
+  /** Resolves the producers waiting for the queue to shrink below their limit. */
+  #resolveBelow() {
+    const queued = this.#core.queued();
+    const still = [];
+    for (const waiter of this.#below) {
+      if (queued < waiter.limit) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#below = still;
   }
 
   #resolveIdle() {

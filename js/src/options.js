@@ -16,6 +16,9 @@ const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryA
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
 const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
 
+/** Where the rate limits start in the core's settings (src/wasm/mod.rs, `setting::LIMITS`). */
+const LIMITS_AT = 14;
+
 /** A whole number, -1 when not given (the core then applies its default) or Infinity. */
 function count(name, value, opts) {
   if (value === undefined) return -1;
@@ -61,6 +64,18 @@ export function parseLimiterOptions(input) {
     seeded: o.seed !== undefined,
     classify: o.classify === undefined ? undefined : check.func('classify', o.classify),
   };
+}
+
+const UPDATABLE = new Set(['maxConcurrent', 'maxQueue', ...LIMIT_NAMES]);
+
+/**
+ * Checks `limiter.update(options)`, as the constructor checks the same options, and returns the
+ * settings in the constructor's layout: NaN where nothing changes (`Core.reconfigure`).
+ */
+export function parseUpdate(input) {
+  const o = check.options('options', input, UPDATABLE);
+  const given = (i) => (i < LIMITS_AT ? [o.maxConcurrent, o.maxQueue][i] : o[LIMIT_NAMES[i - LIMITS_AT]]) !== undefined;
+  return parseLimiterOptions(o).settings.map((value, i) => (given(i) ? value : NaN));
 }
 
 /** Checks what a `classify` option returned. */

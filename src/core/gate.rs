@@ -166,17 +166,24 @@ impl Gates {
         self.keys.get(&key).is_some_and(|g| g.admits() == Admits::None)
     }
 
+    /// Whether the gate that governs `key`'s jobs is closed now: a 429 then extends the pause
+    /// it is in rather than starting another.
+    pub fn pausing(&self, key: KeyId) -> bool {
+        let gate = if self.own_gate(key) { self.keys.get(&key) } else { Some(&self.global) };
+        gate.and_then(Gate::closed_until).is_some()
+    }
+
     /// Not before this instant may a job of `key` start.
     pub fn closed_until(&self, key: KeyId) -> Option<Millis> {
         let own = self.keys.get(&key).and_then(Gate::closed_until);
         [self.global.closed_until(), own].into_iter().flatten().max()
     }
 
-    /// Moves every gate on with time. Calls `opened` for each pause that ended (`None` for
-    /// the limiter's). A key's gate that is open again is dropped, and so is one whose pause is
-    /// over while its key has no job left to probe with (only the gate still holds the key);
-    /// each dropped gate lets go of its hold on `keys`.
-    pub fn tick(&mut self, now: Millis, keys: &mut Keys, mut opened: impl FnMut(Option<KeyId>)) {
+    /// Moves every gate on with time. Calls `opened` with the name of each key whose pause ended
+    /// (`None` for the limiter's), while the key is still known. A key's gate that is open again
+    /// is dropped, and so is one whose pause is over while its key has no job left to probe with
+    /// (only the gate still holds the key); each dropped gate lets go of its hold on `keys`.
+    pub fn tick(&mut self, now: Millis, keys: &mut Keys, mut opened: impl FnMut(Option<&str>)) {
         let paused = self.global.closed_until().is_some();
         self.global.tick(now);
         if paused && self.global.closed_until().is_none() {
@@ -187,7 +194,7 @@ impl Gates {
             let paused = gate.closed_until().is_some();
             gate.tick(now);
             if paused && gate.closed_until().is_none() {
-                opened(Some(key));
+                opened(Some(keys.name(key)));
             }
             let idle = *gate == Gate::HalfOpen && keys.holds(key) == 1;
             let keep = !gate.is_open() && !idle;
@@ -310,8 +317,8 @@ mod tests {
         keys.hold("z");
         keys.hold_id(3); // the gate's hold
         let mut opened = Vec::new();
-        gates.tick(1_000, &mut keys, |k| opened.push(k));
-        assert_eq!(opened, vec![Some(3)]);
+        gates.tick(1_000, &mut keys, |k| opened.push(k.map(String::from)));
+        assert_eq!(opened, vec![Some("z".to_string())], "key 3 is z");
         assert_eq!(keys.holds(3), 2, "still half open, its job waiting");
         assert!(!gates.blocks(3), "half open: a probe may go");
         gates.started(3, 9, 1_000);

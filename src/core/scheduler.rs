@@ -17,7 +17,7 @@ use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
-use super::slab::Slab;
+use super::slab::{self, Slab};
 use super::keys::Keys;
 use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
@@ -25,6 +25,8 @@ use super::retry_budget::RetryBudget;
 use super::rng::Rng;
 use super::stats::{Counters, Stats};
 use super::time::{Millis, MonotonicClock};
+
+mod control;
 
 /// What the host asks for when it schedules a job.
 #[derive(Clone, Copy, Debug)]
@@ -64,7 +66,7 @@ pub enum Decision {
 }
 
 /// What happened, for metrics and listeners; nothing the host must act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// An attempt met the provider's limit (429) or overload (529, 503).
     RateLimited { job: JobId, overloaded: bool, retry_after_ms: Option<u64> },
@@ -72,10 +74,11 @@ pub enum Event {
     RetryScheduled { job: JobId, attempt: u32, at: Millis },
     /// A job failed for good: out of attempts, or out of retry budget.
     RetriesExhausted { job: JobId, attempts: u32, budget: bool },
-    /// The provider asked for a pause; `key` is `None` for the whole limiter.
-    GateClosed { key: Option<KeyId>, until: Millis },
-    /// The pause is over: jobs go out again (a probe first).
-    GateOpened { key: Option<KeyId> },
+    /// The provider asked for a pause; `key` (its name) is `None` for the whole limiter.
+    GateClosed { key: Option<Box<str>>, until: Millis },
+    /// The pause is over: jobs go out again (a probe first). The key's name is taken when the
+    /// gate opens: the key itself may be forgotten in the same instant (its last job ended).
+    GateOpened { key: Option<Box<str>> },
     /// The concurrency limit moved (adaptive concurrency).
     ConcurrencyChanged { limit: u32 },
     /// A limit was learned or changed from the provider's headers.
@@ -188,6 +191,8 @@ pub struct Scheduler {
     /// Jobs backing off.
     backing_off: usize,
     counters: Counters,
+    /// The host paused the queue: nothing starts until it resumes (see control.rs).
+    paused: bool,
 }
 
 impl Scheduler {
@@ -219,6 +224,7 @@ impl Scheduler {
             next_wake: None,
             backing_off: 0,
             counters: Counters::default(),
+            paused: false,
             config,
         })
     }
@@ -249,8 +255,13 @@ impl Scheduler {
         let key = self.keys.hold(spec.key);
         let rejection = if let Some(too_large) = self.budget.too_large(&spec.cost) {
             Some(Rejection::TooLarge(too_large))
-        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max) {
+        } else if let Some(max_queue) =
+            self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max && !self.starts_at_once(&spec.cost, key))
+        {
             Some(Rejection::QueueFull { max_queue })
+        } else if self.jobs.len() >= slab::CAPACITY {
+            // Ids hold this many jobs at once, whatever `maxQueue` says.
+            Some(Rejection::QueueFull { max_queue: slab::CAPACITY as u64 })
         } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
             (self.earliest_start(now, &spec.cost, key) > deadline)
                 .then_some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
@@ -285,6 +296,18 @@ impl Scheduler {
         Ok(id)
     }
 
+    /// Whether a job of `cost` would start at the next poll: nothing waits ahead of it and a
+    /// slot, the gates and the budget allow it. Such a job is never queued, so `maxQueue` (0
+    /// included: "run now or reject") does not count it.
+    fn starts_at_once(&self, cost: &Cost, key: KeyId) -> bool {
+        !self.paused
+            && self.queue.is_empty()
+            && self.concurrency.has_room()
+            && self.gates.global().admits() != Admits::None
+            && !self.gates.blocks(key)
+            && self.budget.fits(cost)
+    }
+
     /// The earliest a job of `cost` could start: not before its gate opens, nor before the
     /// budget could hold it were everything in flight to give back all it holds.
     fn earliest_start(&self, now: Millis, cost: &Cost, key: KeyId) -> Millis {
@@ -300,7 +323,7 @@ impl Scheduler {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let events = &mut self.events;
-        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key }));
+        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key: key.map(Box::from) }));
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
@@ -378,7 +401,7 @@ impl Scheduler {
     /// Starts jobs while a slot, the gate and the budget allow. Returns the cost of the job at
     /// the head if the budget is what holds it back.
     fn admit(&mut self, now: Millis) -> Option<Cost> {
-        while self.concurrency.has_room() {
+        while !self.paused && self.concurrency.has_room() {
             let global = self.gates.global().admits();
             if global == Admits::None {
                 break;
@@ -392,6 +415,7 @@ impl Scheduler {
             }
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
+            self.counters.tokens_reserved = self.counters.tokens_reserved.saturating_add(job.cost.tokens);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
@@ -563,6 +587,8 @@ impl Scheduler {
         if !kind.is_congestion() {
             return;
         }
+        // Attempts in flight when the pause began meet the same 429: they extend it, one pause.
+        let paused = self.gates.pausing(key);
         let until = retry_after.map(|after| now.saturating_add(after));
         if until.is_some_and(|until| self.gates.close(key, until)) {
             self.keys.hold_id(key); // the key's gate outlives its jobs: keep the id
@@ -570,9 +596,9 @@ impl Scheduler {
         self.counters.rate_limited += 1;
         let overloaded = kind == OutcomeKind::Overloaded;
         self.events.push(Event::RateLimited { job: id, overloaded, retry_after_ms: retry_after });
-        if let Some(until) = until {
+        if let Some(until) = until.filter(|_| !paused) {
             self.counters.gate_closed += 1;
-            let key = self.gates.own_gate(key).then_some(key);
+            let key = self.gates.own_gate(key).then(|| Box::from(self.keys.name(key)));
             self.events.push(Event::GateClosed { key, until });
         }
     }
@@ -582,13 +608,21 @@ impl Scheduler {
     fn settle(&mut self, cost: &Cost, kind: OutcomeKind, usage: Option<Usage>) {
         match usage {
             Some(usage) => {
+                self.counters.input_tokens_used = self.counters.input_tokens_used.saturating_add(usage.input);
+                self.counters.output_tokens_used = self.counters.output_tokens_used.saturating_add(usage.output);
+                if !self.budget.keeps_unused() {
+                    self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens.saturating_sub(usage.input.saturating_add(usage.output)));
+                }
                 self.budget.settle(cost, usage);
                 if cost.overrun_by(usage) {
                     // A debt pushes every wait back: some deadlines may now be out of reach.
                     self.reject_unreachable(self.clock.now());
                 }
             }
-            None if kind.is_congestion() => self.budget.give_back(&cost.tokens_only()),
+            None if kind.is_congestion() => {
+                self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens);
+                self.budget.give_back(&cost.tokens_only());
+            }
             None => {}
         }
     }
@@ -628,9 +662,10 @@ impl Scheduler {
 
     /// Forgets an ended job.
     fn end(&mut self, id: JobId, count: impl FnOnce(&mut Counters)) {
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         count(&mut self.counters);
+        self.tidy_timers();
     }
 
     /// Takes a job that is not running out (its caller gave up). Returns false when it is running or unknown.
@@ -644,9 +679,10 @@ impl Scheduler {
             }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return false };
         self.keys.release(job.key);
         self.counters.cancelled += 1;
+        self.tidy_timers();
         true
     }
 

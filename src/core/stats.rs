@@ -34,6 +34,13 @@ pub struct Counters {
     pub gate_closed: u64,
     /// Limits learned or changed from the provider's headers.
     pub limits_learned: u64,
+    /// Tokens reserved by attempts as they started (input plus the most output they allow).
+    pub tokens_reserved: u64,
+    /// Reserved tokens given back: unused output, or a refusal that did no work.
+    pub tokens_refunded: u64,
+    /// Input and output tokens the provider reported used.
+    pub input_tokens_used: u64,
+    pub output_tokens_used: u64,
 }
 
 /// A snapshot of the scheduler.

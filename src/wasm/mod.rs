@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::wire::{self, millis, optional};
-use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, Outcome, OutcomeKind, Rejection, Resource, Scheduler, Usage, Verdict};
+use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind, Outcome, OutcomeKind, Rejection, Resource, Scheduler, Usage, Verdict};
 
 // Decisions.
 const START: f64 = 1.0;
@@ -66,6 +66,26 @@ pub struct Core {
     feedback: Feedback,
     /// Tests only: the next poll, finish or submit panics (see `trapNextCallForTests`).
     trap_armed: bool,
+    /// The last `statsPtr` snapshot, read by JS in place.
+    stats_out: Vec<f64>,
+}
+
+/// The names of `stats()`'s fields, in the order `Core.statsPtr` writes them.
+#[wasm_bindgen(js_name = statsFields)]
+pub fn stats_fields() -> Vec<String> {
+    wire::STATS_FIELDS.iter().map(|s| s.to_string()).collect()
+}
+
+/// Numbers per budget row after the fields of `Core.statsPtr`.
+#[wasm_bindgen(js_name = statsLimitRow)]
+pub fn stats_limit_row() -> usize {
+    wire::STATS_LIMIT_ROW
+}
+
+/// The names of the limits (the options that set them), by `LimitKind` index.
+#[wasm_bindgen(js_name = limitNames)]
+pub fn limit_names() -> Vec<String> {
+    LimitKind::ALL.iter().map(|k| k.name().to_string()).collect()
 }
 
 #[wasm_bindgen]
@@ -75,7 +95,7 @@ impl Core {
     pub fn new(settings: &[f64]) -> Result<Core, JsError> {
         let config = wire::config(settings);
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), feedback: Feedback::default(), trap_armed: false })
+        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), stats_out: Vec::new(), feedback: Feedback::default(), trap_armed: false })
     }
 
     /// Reseeds the jitter (randomness may only be drawn after construction in some hosts).
@@ -156,10 +176,10 @@ impl Core {
         self.event_keys.clear();
         let events: Vec<Event> = if self.scheduler.has_events() { self.scheduler.drain_events().collect() } else { Vec::new() };
         for event in events {
-            let (scheduler, event_keys) = (&self.scheduler, &mut self.event_keys);
-            let mut key = |k: Option<u32>| match k {
-                Some(k) => {
-                    event_keys.push(scheduler.key_name(k).to_string());
+            let event_keys = &mut self.event_keys;
+            let mut key = |k: Option<Box<str>>| match k {
+                Some(name) => {
+                    event_keys.push(name.into());
                     1.0
                 }
                 None => 0.0,
@@ -248,67 +268,50 @@ impl Core {
         self.out.as_ptr()
     }
 
+    /// For tests only: traps on purpose (a panic, which `panic = "abort"` makes a wasm
+    /// `unreachable`: JS sees a `WebAssembly.RuntimeError`), as a bug in the core would. This
+    /// `Core` is unusable afterwards (its borrow flag stays taken); others are not touched.
+    #[wasm_bindgen(js_name = __trapForTests)]
+    pub fn trap_for_tests(&mut self) {
+        panic!("a trap forced by a test");
+    }
+
     /// Takes a job that is not running out. Returns whether it was waiting.
     pub fn cancel(&mut self, now: f64, job: f64) -> bool {
         self.scheduler.cancel(millis(now), job as u64)
     }
 
-    /// A snapshot as JSON (not on the hot path).
-    #[wasm_bindgen(js_name = statsJson)]
-    pub fn stats_json(&self) -> String {
-        let s = self.scheduler.stats();
-        let c = s.counters;
-        let limits: Vec<String> = s
-            .limits
-            .iter()
-            .map(|l| {
-                format!(
-                    r#"{{"name":"{}","limit":{},"windowMs":{},"capacity":{},"available":{},"learned":{}}}"#,
-                    l.kind.name(),
-                    l.limit,
-                    l.window_ms,
-                    l.capacity,
-                    l.available,
-                    l.learned
-                )
-            })
-            .collect();
-        let gate = s.gate_closed_until.map_or("null".to_string(), |t| t.to_string());
-        // Ratios in millionths (JS divides): no floating-point formatting in the .wasm.
-        let calibration = s.calibration.map_or("null".to_string(), |c| {
-            format!(
-                r#"{{"input":{},"output":{},"tokens":{},"typicalInputTokens":{},"typicalOutputTokens":{},"samples":{}}}"#,
-                c.input, c.output, c.tokens, c.typical.input, c.typical.output, c.samples
-            )
-        });
-        format!(
-            concat!(
-                r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
-                r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"lost":{},"#,
-                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"calibration":{},"limits":[{}]}}"#
-            ),
-            s.in_flight,
-            s.queued,
-            s.backing_off,
-            s.concurrency_limit,
-            s.keys,
-            gate,
-            c.submitted,
-            c.admitted,
-            c.completed,
-            c.failed,
-            c.rejected,
-            c.expired,
-            c.cancelled,
-            c.lost,
-            c.timed_out,
-            c.retried,
-            c.retries_exhausted,
-            c.rate_limited,
-            c.gate_closed,
-            c.limits_learned,
-            calibration,
-            limits.join(",")
-        )
+    /// Pauses the queue (nothing starts) or lets it go again; the host polls after.
+    #[wasm_bindgen(js_name = setPaused)]
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused {
+            self.scheduler.pause_queue();
+        } else {
+            self.scheduler.resume_queue();
+        }
+    }
+
+    /// Changes limits at run time: see [`wire::reconfigure`].
+    pub fn reconfigure(&mut self, now: f64, settings: &[f64]) {
+        wire::reconfigure(&mut self.scheduler, now, settings);
+    }
+
+    /// Jobs waiting to start (a cheap read, for backpressure).
+    pub fn queued(&self) -> f64 {
+        self.scheduler.queued() as f64
+    }
+
+    /// A snapshot, laid out as `statsFields()` says, then a row of `STATS_LIMIT_ROW` numbers
+    /// per budget (see `src/wire.rs`); read in place like the poll's output.
+    #[wasm_bindgen(js_name = statsPtr)]
+    pub fn stats_ptr(&mut self) -> *const f64 {
+        wire::stats_row(&self.scheduler.stats(), &mut self.stats_out);
+        self.stats_out.as_ptr()
+    }
+
+    /// The numbers `statsPtr` writes: how many, in all.
+    #[wasm_bindgen(js_name = statsLen)]
+    pub fn stats_len(&self) -> usize {
+        self.stats_out.len()
     }
 }

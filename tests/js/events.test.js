@@ -42,3 +42,16 @@ test('a schedule() from inside a listener does not change the keys of the later 
   assert.equal(await job, 'ok');
   assert.deepEqual(closed, ['tenant-a']);
 });
+
+test('gateopened names its key even when the key\'s last job ended during the pause', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ gate: 'key', retry: false });
+  const opened = [];
+  limiter.on('gateopened', (d) => opened.push(d.key));
+  // No retry: the job fails at the 429, and only the key's gate holds the key through the pause.
+  await assert.rejects(limiter.schedule(() => Promise.reject(apiError(429, { 'retry-after': '1' })), { key: 'tenant-ω' }));
+  await clock.tickAsync(2_000);
+  limiter.schedule(() => 'later', { key: 'someone-else' }); // a poll after the pause
+  await clock.tickAsync(10);
+  assert.deepEqual(opened, ['tenant-ω']);
+});

@@ -345,3 +345,14 @@ test('an attempt that never ends gives its slot back when its lease runs out', a
   assert.deepEqual(await next, { at: 60_000, value: 'next' });
   assert.equal(limiter.stats().lost, 1);
 });
+
+test('reportUsage works destructured, as the README writes it: task({ signal, attempt, reportUsage })', async () => {
+  const limiter = new Limiter({ tokensPerMinute: 10_000 });
+  await limiter.schedule(({ signal, attempt, reportUsage }) => {
+    assert.equal(attempt, 1);
+    assert.equal(signal.aborted, false);
+    reportUsage({ inputTokens: 30, outputTokens: 20 });
+    return 'done';
+  }, { tokens: 1_000 });
+  assert.equal(limiter.stats().tokens.used, 50);
+});

@@ -99,6 +99,19 @@ test('sluice/otel: every metric after a known workload equals what stats() says,
   assert.equal(s.rateLimited, 2);
   // The pause of the whole limiter: a second of fake time.
   assert.equal(one('sluice.gate.closed.duration'), 1);
+  // The histograms, from the job events: one wait per job, one duration per attempt, and the
+  // GenAI token usage summing to what the limiter settled.
+  const total = (name, attributes = {}) =>
+    points(collected, name)
+      .filter(([a]) => Object.entries(attributes).every(([k, v]) => a[k] === v))
+      .reduce((sum, [, h]) => ({ count: sum.count + h.count, sum: sum.sum + h.sum }), { count: 0, sum: 0 });
+  assert.equal(total('sluice.job.wait.duration').count, 8);
+  assert.equal(total('sluice.attempt.duration').count, s.admitted);
+  assert.equal(total('sluice.attempt.duration', { 'sluice.attempt.outcome': 'retried' }).count, s.retried);
+  // Each attempt took 100 ms of fake time.
+  assert.ok(Math.abs(total('sluice.attempt.duration').sum - 0.1 * s.admitted) < 1e-9, String(total('sluice.attempt.duration').sum));
+  assert.equal(total('gen_ai.client.token.usage', { 'gen_ai.token.type': 'input' }).sum, s.tokens.input);
+  assert.equal(total('gen_ai.client.token.usage', { 'gen_ai.token.type': 'output' }).sum, s.tokens.output);
   // The metric descriptors carry units that follow OpenTelemetry's rules.
   const descriptors = collected.resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.descriptor));
   assert.equal(descriptors.find((d) => d.name === 'sluice.queue.size').unit, '{job}');
@@ -176,6 +189,15 @@ test('sluice/prometheus: the text parses with a real parser; types and values ma
   assert.equal(value('sluice_responses_congestion_total', { sluice_congestion_kind: 'rate_limited' }), 1);
   assert.equal(value('sluice_responses_congestion_total', { sluice_congestion_kind: 'overloaded' }), 1);
   assert.equal(value('sluice_gate_closed_duration_seconds_total'), 1);
+  // Histograms: their TYPE through the parser; parse-prometheus-text-format 1.1.1 drops the
+  // labels, _sum and _count of a labelled histogram, so the series are read from the lines.
+  assert.equal(families.get('sluice_job_wait_duration_seconds').type, 'HISTOGRAM');
+  const exposition = metrics.text();
+  const sumOf = (series) => [...exposition.matchAll(new RegExp(`^${series}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal(sumOf('sluice_job_wait_duration_seconds_count'), 8);
+  assert.equal(sumOf('sluice_attempt_duration_seconds_count'), s.admitted);
+  assert.ok(Math.abs(sumOf('sluice_attempt_duration_seconds_sum') - 0.1 * s.admitted) < 1e-9);
+  assert.equal(exposition.match(/^sluice_job_wait_duration_seconds_bucket\{limiter="a",le="\+Inf"\} 8$/m)?.[0] !== undefined, true);
   // Each family once, even with a second limiter.
   const other = new Limiter({ maxConcurrent: 1 });
   metrics.add(other, { labels: { limiter: 'b' } });

@@ -3,6 +3,8 @@
 // to type-check; if the types ever let one through, tsc reports the unused directive.
 import {
   AbortError,
+  ClearedError,
+  ClosedError,
   EstimateTooLargeError,
   Limiter,
   QueueFullError,
@@ -17,16 +19,21 @@ import {
   type CalibrationStats,
   type ClassifyInput,
   type LimitName,
+  type JobSettled,
   type LimiterEventMap,
+  type LimiterUpdate,
   type LimiterOptions,
   type LimiterStats,
   type OutcomeClass,
   type ScheduleOptions,
   type Task,
+  type KeyStats,
+  type TokenStats,
   type Usage,
 } from 'sluice';
 import * as fromInit from 'sluice/init';
-import { estimateAnthropic, estimateOpenAI, estimateTokens, type TokenEstimate } from 'sluice/estimate';
+import { estimateAnthropic, estimateGemini, estimateOpenAI, estimateTokens, type TokenEstimate } from 'sluice/estimate';
+import { createFetch, estimateRequest, type FetchOptions, type ThrottledFetch } from 'sluice/fetch';
 import { metrics } from '@opentelemetry/api';
 import { instrument } from 'sluice/otel';
 import { prometheus, type PrometheusMetrics } from 'sluice/prometheus';
@@ -215,6 +222,63 @@ const loaded: Promise<void> = fromInit.init(new URL('https://example.com/sluice_
 fromInit.init(fetch('/sluice_bg.wasm'));
 // @ts-expect-error: init needs to be told where the wasm is
 fromInit.init();
+
+// wrap: the attempt context is `this` for a function that wants it.
+const ask = limiter.wrap(function (body: object) {
+  assertType<Equal<typeof this, AttemptContext>>();
+  return createCompletion(body, { signal: this.signal });
+});
+assertType<Equal<typeof ask, (body: object) => Promise<ChatCompletion>>>();
+
+// Per-job events.
+limiter.on('queued', ({ id, key, priority }) => `${id} ${key ?? ''} ${priority}`);
+limiter.on('started', ({ attempt, waitMs }) => attempt + waitMs);
+limiter.on('settled', (detail: JobSettled) => {
+  const latency: number = detail.latencyMs;
+  const used: number | undefined = detail.usage?.inputTokens;
+  if (detail.outcome === 'rejected') return String(detail.error);
+  // @ts-expect-error: a fulfilled job has no error
+  return detail.error;
+});
+limiter.addEventListener('settled', (event) => event.detail.attempts);
+
+// Control.
+limiter.pause();
+limiter.resume();
+const cleared: number = limiter.clear();
+const closing: Promise<void> = limiter.close({ drain: false });
+limiter.close();
+const update: LimiterUpdate = { maxConcurrent: 16, maxQueue: 0, tokensPerMinute: 2_000_000 };
+limiter.update(update);
+// @ts-expect-error: the seed is set once, at construction
+limiter.update({ seed: 1 });
+const below: Promise<void> = limiter.onQueueBelow(100);
+const paused: boolean = stats.paused;
+const tokens: TokenStats = stats.tokens;
+const tenant: KeyStats | undefined = stats.byKey['tenant-a'];
+const tenantCounts: number[] = tenant ? [tenant.waiting, tenant.running, tenant.completed, tenant.failed, tenant.retried, tenant.inputTokens, tenant.outputTokens] : [];
+const tokenCounts: number[] = [tokens.reserved, tokens.refunded, tokens.input, tokens.output, tokens.used];
+const more: SluiceError[] = [new ClearedError(), new ClosedError()];
+const closedCode: 'CLOSED' = new ClosedError().code;
+
+// sluice/fetch: a fetch for the SDKs, and the estimates it makes.
+const fetchOptions: FetchOptions = {
+  fetch: (input, init) => fetch(input, init),
+  estimate: (body, url) => (url.endsWith('/embeddings') ? { tokens: 100 } : undefined),
+  key: 'tenant-a',
+  priority: 1,
+  maxWaitMs: 10_000,
+  timeoutMs: 60_000,
+};
+const throttled: ThrottledFetch = createFetch(limiter, fetchOptions);
+const response: Promise<Response> = throttled('https://api.example.com/v1/chat/completions', { method: 'POST', body: '{}' });
+createFetch(limiter);
+// @ts-expect-error: createFetch needs the limiter
+createFetch({ fetch });
+const guessed = estimateRequest({ contents: [] }, 'https://example.com');
+const gemini: TokenEstimate = estimateGemini({ contents: [{ parts: [{ text: 'hi' }] }] }, { defaultMaxTokens: 100 });
+
+export { tenantCounts, ask, cleared, closing, below, paused, tokenCounts, more, closedCode, response, guessed, gemini };
 
 // sluice/otel takes the application's own Meter; sluice/prometheus is a registry.
 const stopMetrics: () => void = instrument(limiter, { meter: metrics.getMeter('my-app'), attributes: { 'sluice.limiter': 'openai' }, maxKeys: 5, genAi: true });

@@ -1,8 +1,8 @@
-// The page: the form, a worker per run (the simulation, sluice included, runs there), the
-// cards and the charts. The page's state is in <main data-state>: loading, ready, running,
+// The page: the form, the worker (the simulation, sluice included, runs there), the cards and
+// the charts. The page's state is in <main data-state>: loading, ready, running,
 // done or failed; the ideal makespan in data-ideal-ms.
 import './style.css';
-import { STRATEGIES } from './lanes.js';
+import { OUTAGE_MS, STRATEGIES } from './lanes.js';
 import { createCards } from './page/cards.js';
 import { createCharts } from './page/charts.js';
 import { readConfig, speedOf } from './page/controls.js';
@@ -12,20 +12,25 @@ const form = document.getElementById('controls');
 const statusLine = document.getElementById('status');
 const clockLine = document.getElementById('clock');
 const outageButton = document.getElementById('outage');
+const runButton = document.getElementById('run');
+outageButton.textContent = `Provider outage for ${OUTAGE_MS / 1000} s`;
 const cards = createCards(document.getElementById('cards'), STRATEGIES);
-const charts = createCharts(document.getElementById('charts'), STRATEGIES);
+const charts = createCharts(document.getElementById('charts'), document.getElementById('key'), STRATEGIES);
 
 const labels = Object.fromEntries(STRATEGIES.map((s) => [s.id, s.label]));
 const n = (v) => v.toLocaleString('en-US');
 const seconds = (ms) => `${(ms / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} s`;
 
-let worker = null;
+// One worker for the page's life: after the first load, a run fetches nothing.
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 let run = null;
+let runs = 0;
 
 function setState(state, message) {
   app.dataset.state = state;
   if (message !== undefined) statusLine.textContent = message;
   outageButton.disabled = state !== 'running';
+  runButton.disabled = state === 'loading';
 }
 
 function summary(figures) {
@@ -37,14 +42,21 @@ function summary(figures) {
   }).join('; ');
 }
 
-function onMessage({ data }) {
+function failed(message) {
+  console.error(message);
+  setState('failed', 'The simulation failed; the browser console says why.');
+}
+
+worker.onmessage = ({ data }) => {
+  if (data.type === 'ready') {
+    setState('ready', 'Ready: press Run all three.');
+    return;
+  }
+  // What a dropped run sent before it was dropped.
+  if (data.run !== run?.id) return;
   switch (data.type) {
-    case 'ready':
-      worker.postMessage({ type: 'start', config: run.config, speed: speedOf(form) });
-      break;
     case 'started':
       run.idealMs = data.idealMs;
-      run.total = data.total;
       app.dataset.idealMs = String(data.idealMs);
       cards.reset(data, run.config);
       charts.reset({ idealMs: data.idealMs, tpmLimit: run.config.tpm });
@@ -54,40 +66,29 @@ function onMessage({ data }) {
     case 'done':
       charts.append(data.rows);
       cards.update(data.figures);
-      clockLine.textContent = `simulated time ${seconds(data.now)}`;
-      if (data.type === 'done') {
-        setState('done', `Done. ${summary(data.figures)}.`);
-        worker.terminate();
-        worker = null;
-      }
+      clockLine.textContent = `simulated time ${seconds(data.now)} · ideal ${seconds(run.idealMs)}`;
+      if (data.type === 'done') setState('done', `Done. ${summary(data.figures)}.`);
       break;
     case 'failed':
-      console.error(`the simulation failed: ${data.error}`);
-      setState('failed', 'The simulation failed; the browser console says why.');
+      failed(`the simulation failed: ${data.error}`);
       break;
     default:
       break;
   }
-}
+};
+worker.onerror = (e) => failed(`the simulation's worker failed: ${e.message}`);
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  worker?.terminate();
-  run = { config: readConfig(form) };
+  if (app.dataset.state === 'loading') return;
+  run = { id: ++runs, config: readConfig(form) };
   setState('starting', 'Starting…');
-  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  worker.onmessage = onMessage;
-  worker.onerror = (e) => {
-    console.error(`the simulation's worker failed: ${e.message}`);
-    setState('failed', 'The simulation failed; the browser console says why.');
-  };
+  worker.postMessage({ type: 'start', run: run.id, config: run.config, speed: speedOf(form) });
 });
 
-form.elements.speed.addEventListener('change', () => worker?.postMessage({ type: 'speed', speed: speedOf(form) }));
+form.elements.speed.addEventListener('change', () => worker.postMessage({ type: 'speed', speed: speedOf(form) }));
 
 outageButton.addEventListener('click', () => {
-  worker?.postMessage({ type: 'outage' });
-  statusLine.textContent = 'Outage: for 10 simulated seconds the provider answers every request with a 429.';
+  worker.postMessage({ type: 'outage' });
+  statusLine.textContent = `Outage: for ${OUTAGE_MS / 1000} simulated seconds the provider answers every request with a 429.`;
 });
-
-setState('ready', 'Ready: press Run all three.');

@@ -7,7 +7,7 @@
 //
 // Configuration (wrangler.jsonc): LLM_API_URL and the limits as vars, the key as a secret:
 //   npx wrangler secret put LLM_API_KEY
-import { Limiter, QueueFullError, QueueTimeoutError, RetryError } from 'sluice';
+import { AbortError, Limiter, QueueFullError, QueueTimeoutError, RetryError } from 'sluice';
 import { estimateOpenAI } from 'sluice/estimate';
 
 /**
@@ -58,13 +58,17 @@ export default {
           });
           return { data: await response.json(), response };
         },
-        { ...estimate, maxWaitMs: 20_000, timeoutMs: 60_000 },
+        // request.signal fires when the client goes away (the `enable_request_signal`
+        // compatibility flag): a waiting job leaves the queue, a running call is aborted and
+        // gives its slot back at once, instead of holding it until `attemptLeaseMs`.
+        { ...estimate, signal: request.signal, maxWaitMs: 20_000, timeoutMs: 60_000 },
       );
       return json(response.status, data);
     } catch (e) {
       if (e instanceof QueueFullError || e instanceof QueueTimeoutError) {
         return json(503, { error: { message: `Busy: ${e.message}` } }, { 'retry-after': '5' });
       }
+      if (e instanceof AbortError) return json(499, { error: { message: 'The client went away' } });
       if (e instanceof RetryError) {
         return json(e.status ?? 502, { error: { message: e.message } }, { 'retry-after': '10' });
       }

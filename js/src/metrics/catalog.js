@@ -58,7 +58,8 @@ export const CONGESTION = {
 };
 export const GATE_CLOSED_TIME = { name: 'sluice.gate.closed.duration', unit: 's', description: 'Time the whole limiter spent paused by Retry-After' };
 export const WAIT = { name: 'sluice.job.wait.duration', unit: 's', description: 'Time from schedule() to the start of the first attempt' };
-export const ATTEMPT = { name: 'sluice.attempt.duration', unit: 's', description: 'Time an attempt ran, from its start to its end (a stream: to its last chunk)' };
+export const ATTEMPT = { name: 'sluice.attempt.duration', unit: 's', description: 'Time an attempt ran, from its start to its end (a stream: to its last chunk), by `sluice.attempt.outcome`' };
+export const ATTEMPT_OUTCOME = 'sluice.attempt.outcome';
 /** OpenTelemetry's GenAI convention (development status), behind the `genAi` option. */
 export const GEN_AI_TOKENS = { name: 'gen_ai.client.token.usage', unit: '{token}', description: 'Tokens used per call, as the provider reported them', attribute: 'gen_ai.token.type' };
 
@@ -92,12 +93,15 @@ export function keyFolder(maxKeys) {
 /**
  * Follows a limiter's events for the metrics that stats() does not hold: congestion by kind,
  * the time the whole limiter spent paused, and the durations. `sink` receives
- * `congestion(kind, key)`, `wait(seconds, key)`, `attempt(seconds, key, outcome)` and
- * `usage(input, output, key)`. Returns `{ gateClosedSeconds(), stop() }`.
+ * `congestion(kind, key)`, `wait(seconds, key)`, `attempt(seconds, key, outcome)` (outcome
+ * `retried`, `fulfilled` or `rejected`) and `usage(input, output, key)`. Returns
+ * `{ gateClosedSeconds(), stop() }`.
  */
 export function follow(limiter, sink, foldKey) {
   let closedFor = 0;
   let closedAt = null;
+  /** When the running attempt of each job being followed started. */
+  const running = new Map();
   const clock = () => performance.now();
   const offs = [
     limiter.on('ratelimited', (d) => sink.congestion(d.overloaded ? 'overloaded' : 'rate_limited', foldKey(d.key))),
@@ -109,12 +113,22 @@ export function follow(limiter, sink, foldKey) {
       closedFor += clock() - closedAt;
       closedAt = null;
     }),
+    // An attempt runs from its `started` to the next attempt's start less that one's wait (a
+    // retry), or to the job's `settled` (its last).
     limiter.on('started', (d) => {
+      const t = clock();
       if (d.attempt === 1) sink.wait(d.waitMs / 1000, foldKey(d.key));
+      const previous = running.get(d.id);
+      if (previous !== undefined) sink.attempt((t - d.waitMs - previous) / 1000, foldKey(d.key), 'retried');
+      running.set(d.id, t);
     }),
     limiter.on('settled', (d) => {
       const key = foldKey(d.key);
-      if (d.attemptMs !== undefined) sink.attempt(d.attemptMs / 1000, key, d.outcome);
+      const started = running.get(d.id);
+      if (started !== undefined) {
+        running.delete(d.id);
+        sink.attempt((clock() - started) / 1000, key, d.outcome);
+      }
       if (d.usage) sink.usage(d.usage.inputTokens, d.usage.outputTokens, key);
     }),
   ];
@@ -131,3 +145,23 @@ export function attributesOf(name, value) {
   return { ...value };
 }
 
+
+/**
+ * The attribute sets of one limiter: `base`, the key (if any) and one more attribute, made once
+ * each and reused (there are few: keys are folded to `maxKeys`), so that recording allocates
+ * nothing. The objects are frozen: exporters may keep them.
+ */
+export function attributeSets(base) {
+  const made = new Map();
+  return (key, name, value) => {
+    const id = `${key ?? ''}\u0000${name ?? ''}\u0000${value ?? ''}`;
+    let set = made.get(id);
+    if (set === undefined) {
+      set = { ...base };
+      if (key !== undefined) set[KEY_ATTRIBUTE] = key;
+      if (name !== undefined) set[name] = value;
+      made.set(id, Object.freeze(set));
+    }
+    return set;
+  };
+}

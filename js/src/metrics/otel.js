@@ -8,6 +8,7 @@
 //   const stop = instrument(limiter, { meter: metrics.getMeter('my-app'), attributes: { 'sluice.limiter': 'openai' } });
 import {
   ATTEMPT,
+  ATTEMPT_OUTCOME,
   BUDGET_ATTRIBUTE,
   BUDGET_FILL,
   BUDGETS,
@@ -19,9 +20,9 @@ import {
   GAUGES,
   GEN_AI_TOKENS,
   isTokenLimit,
-  KEY_ATTRIBUTE,
   keyFolder,
   attributesOf,
+  attributeSets,
   SECONDS_BUCKETS,
   TOKEN_BUCKETS,
   WAIT,
@@ -75,17 +76,17 @@ export function instrument(limiter, opts) {
   const made = instrumentsOf(meter);
   if (genAi) made.tokens ??= meter.createHistogram(GEN_AI_TOKENS.name, { unit: GEN_AI_TOKENS.unit, description: GEN_AI_TOKENS.description, advice: { explicitBucketBoundaries: TOKEN_BUCKETS } });
 
-  const withKey = (key, extra) => (key === undefined ? { ...base, ...extra } : { ...base, [KEY_ATTRIBUTE]: key, ...extra });
+  const withKey = attributeSets(base);
   const followed = follow(
     limiter,
     {
-      congestion: (kind, key) => made.congestion.add(1, withKey(key, { [CONGESTION.attribute]: kind })),
+      congestion: (kind, key) => made.congestion.add(1, withKey(key, CONGESTION.attribute, kind)),
       wait: (s, key) => made.wait.record(s, withKey(key)),
-      attempt: (s, key, outcome) => made.attempt.record(s, withKey(key, { 'sluice.outcome': outcome })),
+      attempt: (s, key, outcome) => made.attempt.record(s, withKey(key, ATTEMPT_OUTCOME, outcome)),
       usage: (input, output, key) => {
         if (!genAi) return;
-        made.tokens.record(input, withKey(key, { [GEN_AI_TOKENS.attribute]: 'input' }));
-        made.tokens.record(output, withKey(key, { [GEN_AI_TOKENS.attribute]: 'output' }));
+        made.tokens.record(input, withKey(key, GEN_AI_TOKENS.attribute, 'input'));
+        made.tokens.record(output, withKey(key, GEN_AI_TOKENS.attribute, 'output'));
       },
     },
     keyFolder(maxKeys),

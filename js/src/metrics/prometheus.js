@@ -8,6 +8,7 @@
 //   // in the /metrics handler: reply with metrics.text(), content type metrics.contentType
 import {
   ATTEMPT,
+  ATTEMPT_OUTCOME,
   BUDGET_ATTRIBUTE,
   BUDGET_FILL,
   BUDGETS,
@@ -19,9 +20,9 @@ import {
   GAUGES,
   GEN_AI_TOKENS,
   isTokenLimit,
-  KEY_ATTRIBUTE,
   keyFolder,
   attributesOf,
+  attributeSets,
   SECONDS_BUCKETS,
   TOKEN_BUCKETS,
   WAIT,
@@ -52,10 +53,10 @@ class Histogram {
     this.series = new Map();
   }
 
+  /** `labels` is one of the reused attribute sets (catalog.js `attributeSets`): series are kept by it. */
   record(value, labels) {
-    const id = labelText(labels);
-    let s = this.series.get(id);
-    if (!s) this.series.set(id, (s = { labels, counts: new Array(this.bounds.length).fill(0), sum: 0, count: 0 }));
+    let s = this.series.get(labels);
+    if (!s) this.series.set(labels, (s = { labels, counts: new Array(this.bounds.length).fill(0), sum: 0, count: 0 }));
     for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]) s.counts[i] += 1;
     s.sum += value;
     s.count += 1;
@@ -79,7 +80,7 @@ export function prometheus() {
   const wait = new Histogram(SECONDS_BUCKETS);
   const attempt = new Histogram(SECONDS_BUCKETS);
   const tokens = new Histogram(TOKEN_BUCKETS);
-  const congestion = new Map(); // label text → { labels, n }
+  const congestion = new Map(); // attribute set → count
   return {
     contentType: 'text/plain; version=0.0.4; charset=utf-8',
 
@@ -96,23 +97,20 @@ export function prometheus() {
       const base = attributesOf('labels', o.labels);
       const maxKeys = o.maxKeys === undefined ? DEFAULT_MAX_KEYS : check.integer('maxKeys', o.maxKeys, { min: 0 });
       const genAi = o.genAi === undefined ? false : check.boolean('genAi', o.genAi);
-      const withKey = (key, extra) => (key === undefined ? { ...base, ...extra } : { ...base, [KEY_ATTRIBUTE]: key, ...extra });
+      const withKey = attributeSets(base);
       const followed = follow(
         limiter,
         {
           congestion(kind, key) {
-            const labels = withKey(key, { [CONGESTION.attribute]: kind });
-            const id = labelText(labels);
-            const c = congestion.get(id) ?? { labels, n: 0 };
-            c.n += 1;
-            congestion.set(id, c);
+            const labels = withKey(key, CONGESTION.attribute, kind);
+            congestion.set(labels, (congestion.get(labels) ?? 0) + 1);
           },
           wait: (s, key) => wait.record(s, withKey(key)),
-          attempt: (s, key, outcome) => attempt.record(s, withKey(key, { 'sluice.outcome': outcome })),
+          attempt: (s, key, outcome) => attempt.record(s, withKey(key, ATTEMPT_OUTCOME, outcome)),
           usage(input, output, key) {
             if (!genAi) return;
-            tokens.record(input, withKey(key, { [GEN_AI_TOKENS.attribute]: 'input' }));
-            tokens.record(output, withKey(key, { [GEN_AI_TOKENS.attribute]: 'output' }));
+            tokens.record(input, withKey(key, GEN_AI_TOKENS.attribute, 'input'));
+            tokens.record(output, withKey(key, GEN_AI_TOKENS.attribute, 'output'));
           },
         },
         keyFolder(maxKeys),
@@ -153,7 +151,7 @@ export function prometheus() {
       }
       const congestionName = promName(CONGESTION, true);
       const congestionLines = family(congestionName, 'counter', CONGESTION.description);
-      for (const { labels, n } of congestion.values()) congestionLines.push(`${congestionName}${labelText(labels)} ${n}`);
+      for (const [labels, n] of congestion) congestionLines.push(`${congestionName}${labelText(labels)} ${n}`);
       for (const [metric, histogram] of [[WAIT, wait], [ATTEMPT, attempt], [GEN_AI_TOKENS, tokens]]) {
         if (histogram.series.size) family(promName(metric), 'histogram', metric.description).push(...histogram.lines(promName(metric)));
       }

@@ -22,7 +22,17 @@ const figures = (page) =>
     const out = {};
     for (const card of document.querySelectorAll('.card')) {
       const d = card.dataset;
-      out[d.strategy] = { finished: d.finished === 'true', done: +d.done, failed: +d.failed, rateLimited: +d.rateLimited, requests: +d.requests, makespanMs: +d.makespanMs, ratio: +d.ratio };
+      out[d.strategy] = {
+        finished: d.finished === 'true',
+        done: +d.done,
+        failed: +d.failed,
+        rateLimited: +d.rateLimited,
+        requests: +d.requests,
+        makespanMs: +d.makespanMs,
+        ratio: +d.ratio,
+        ...(d.learnedTpm ? { learned: [+d.learnedRpm, +d.learnedTpm] } : {}),
+        ...(d.yoursFinishedMs ? { yoursFinishedMs: +d.yoursFinishedMs } : {}),
+      };
     }
     return { idealMs: +document.getElementById('app').dataset.idealMs, strategies: out };
   });
@@ -64,9 +74,39 @@ export async function wwwPage() {
       const redraws = Number(await page.getAttribute('#charts', 'data-redraws'));
       const plots = await page.locator('#charts canvas').count();
       if (plots !== 5 || !(redraws >= 1)) throw new Error(`${plots} charts drawn ${redraws} times`);
+      await page.evaluate(() => document.activeElement?.blur());
       await page.screenshot({ path: process.env.WWW_SCREENSHOT ?? path.join(outDir, 'www.png'), fullPage: true });
 
-      // 2. The same run paced at 100 × real time, started with Space on the button: the same figures,
+      // 2. Limits unknown: sluice learns them from the headers, still without a 429. With a flooding
+      //    second tenant, its key keeps your batch from waiting behind the flood.
+      await page.check('input[name=limitsUnknown]');
+      await page.click('#run');
+      const learning = (await runToEnd(page, problems)).strategies.sluice;
+      await page.uncheck('input[name=limitsUnknown]');
+      const limits = [Number(SCENARIO.rpm), Number(SCENARIO.tpm)];
+      if (JSON.stringify(learning.learned) !== JSON.stringify(limits) || learning.rateLimited !== 0 || !(learning.ratio <= 1.1)) {
+        throw new Error(`limits unknown, sluice: ${JSON.stringify(learning)}`);
+      }
+      await page.check('input[name=flood]');
+      await page.click('#run');
+      const flood = (await runToEnd(page, problems)).strategies.sluice;
+      await page.uncheck('input[name=flood]');
+      if (flood.rateLimited !== 0 || flood.failed !== 0 || !(flood.yoursFinishedMs < 0.8 * flood.makespanMs)) {
+        throw new Error(`with a flood, sluice finished your batch at ${flood.yoursFinishedMs} ms of ${flood.makespanMs}: ${JSON.stringify(flood)}`);
+      }
+
+      // 3. Offline from now on. A run at 10 × dropped for a new one as fast as it goes: the same
+      //    figures as the first (nothing of the dropped run mixed in).
+      await page.context().setOffline(true);
+      await page.selectOption('select[name=speed]', '10');
+      await page.click('#run');
+      await stateIs(page, ['running']);
+      await page.selectOption('select[name=speed]', 'max');
+      await page.click('#run');
+      const again = await runToEnd(page, problems);
+      if (JSON.stringify(again) !== JSON.stringify(fast)) throw new Error(`a run after a dropped one differs: ${JSON.stringify(again)} against ${JSON.stringify(fast)}`);
+
+      // 4. The same run paced at 100 × real time, started with Space on the button: the same figures,
       //    and never faster than the pace allows.
       await page.selectOption('select[name=speed]', String(PACED_SPEED));
       await page.focus('#run');
@@ -78,7 +118,7 @@ export async function wwwPage() {
       if (differ.length > 0) throw new Error(`paced, ${differ.join(', ')} differ: ${JSON.stringify(paced.strategies)} against ${JSON.stringify(fast.strategies)}`);
       if (wallMs < fast.strategies.sluice.makespanMs / PACED_SPEED) throw new Error(`the paced run took ${Math.round(wallMs)} ms, faster than ${PACED_SPEED} × real time`);
 
-      // 3. An outage in the middle of a run: sluice meets a few 429s, waits it out, loses no job.
+      // 5. An outage in the middle of a run: sluice meets a few 429s, waits it out, loses no job.
       await page.click('#run');
       await stateIs(page, ['running']);
       await page.click('#outage');
@@ -86,7 +126,7 @@ export async function wwwPage() {
       const s = outage.strategies.sluice;
       if (s.done !== Number(SCENARIO.jobs) || s.rateLimited === 0) throw new Error(`with an outage, sluice did ${s.done} jobs and met ${s.rateLimited} 429s`);
 
-      // 4. 375 px wide: nothing wider than the screen.
+      // 6. 375 px wide: nothing wider than the screen.
       await page.setViewportSize({ width: 375, height: 800 });
       // The charts follow their boxes on the next frames.
       await page.waitForFunction(() => document.documentElement.scrollWidth <= 375, null, { timeout: 5_000 }).catch(async () => {
@@ -99,7 +139,8 @@ export async function wwwPage() {
       return (
         `bundle ${(total.gzip / 1000).toFixed(1)} KB gzipped; sluice ${f.sluice.ratio.toFixed(3)} × ideal, 0 429s; ` +
         `naive ${f.naive.rateLimited} 429s, ${f.naive.failed} failed; p-limit ${f.plimit.rateLimited} 429s; ` +
-        `paced at ${PACED_SPEED} × (${(wallMs / 1000).toFixed(1)} s): same figures; outage: sluice ${s.rateLimited} 429s, all done; 375 px fits`
+        `limits unknown: learned, ${learning.ratio.toFixed(3)} × ideal; flood: your batch over at ${Math.round((100 * flood.yoursFinishedMs) / flood.makespanMs)} % of the run; ` +
+        `offline, after a dropped run and paced at ${PACED_SPEED} × (${(wallMs / 1000).toFixed(1)} s): same figures; outage: sluice ${s.rateLimited} 429s, all done; 375 px fits`
       );
     });
   } finally {

@@ -74,8 +74,12 @@ export function createCards(container, strategies) {
         const notes = [];
         if (f.failed > 0) notes.push(`${n(f.failed)} jobs gave up after their retries`);
         if (run.config.flood && f.yoursFinishedMs !== null) {
-          notes.push(`your batch was over at ${s1(f.yoursFinishedMs)}`);
+          notes.push(`your batch: ${n(f.yoursDone)} of ${n(f.yours)} done, over at ${s1(f.yoursFinishedMs)}`);
           card.dataset.yoursFinishedMs = f.yoursFinishedMs;
+        }
+        if (f.limits?.learned) {
+          notes.push(`limits learned from the headers: ${f.limits.rpm === null ? '?' : n(f.limits.rpm)} RPM, ${f.limits.tpm === null ? '?' : n(f.limits.tpm)} TPM`);
+          Object.assign(card.dataset, { learnedRpm: f.limits.rpm ?? '', learnedTpm: f.limits.tpm ?? '' });
         }
         note.textContent = notes.join('; ');
       }

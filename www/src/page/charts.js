@@ -13,10 +13,10 @@ export const LOOK = {
 /** What each chart shows: its title, the row field, how to print a value. */
 const MEASURES = [
   { key: 'done', title: 'Jobs done', field: 0, fmt: (v) => v.toLocaleString('en-US') },
-  { key: 'tpm', title: 'Tokens per minute admitted (10 s average) against the limit', field: 4, fmt: (v) => `${Math.round(v / 1000).toLocaleString('en-US')} k` },
+  { key: 'tpm', title: 'Tokens per minute admitted, against the limit', field: 4, fmt: (v) => `${Math.round(v / 1000).toLocaleString('en-US')} k` },
   { key: 'rateLimited', title: '429s per second', field: 3, fmt: (v) => v.toLocaleString('en-US', { maximumFractionDigits: 1 }) },
   { key: 'inFlight', title: 'Requests in flight at the provider', field: 1, fmt: (v) => v.toLocaleString('en-US') },
-  { key: 'queued', title: 'Jobs waiting (queued or backing off)', field: 2, fmt: (v) => v.toLocaleString('en-US') },
+  { key: 'queued', title: 'Jobs waiting: queued or backing off', field: 2, fmt: (v) => v.toLocaleString('en-US') },
 ];
 
 const HEIGHT = 190;
@@ -25,9 +25,37 @@ function axisValues(fmt) {
   return (_u, ticks) => ticks.map((v) => (v == null ? '' : fmt(v)));
 }
 
-/** The charts in `container`, for `strategies` ({ id, label }), and the x range a run is expected to need. */
-export function createCharts(container, strategies) {
+const GUIDE = { stroke: '#495057', dash: [10, 6] };
+
+/** A line sample for the key: the colour and the dash a series is drawn with. */
+function sample({ stroke, dash }) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('width', '28');
+  svg.setAttribute('height', '10');
+  svg.setAttribute('aria-hidden', 'true');
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'line');
+  for (const [k, v] of Object.entries({ x1: 0, y1: 5, x2: 28, y2: 5, stroke, 'stroke-width': 2.5 })) line.setAttribute(k, String(v));
+  if (dash) line.setAttribute('stroke-dasharray', dash.join(' '));
+  svg.append(line);
+  return svg;
+}
+
+/** One key for every chart (instead of a legend under each): the strategies, the limit, the ideal. */
+function fillKey(list, strategies) {
+  const entries = [...strategies.map((s) => [LOOK[s.id], s.label]), [GUIDE, 'the limit (tokens chart), the ideal finish (jobs chart)']];
+  list.replaceChildren(
+    ...entries.map(([look, label]) => {
+      const item = document.createElement('li');
+      item.append(sample(look), ` ${label}`);
+      return item;
+    }),
+  );
+}
+
+/** The charts in `container` and their key in `keyList`, for `strategies` ({ id, label }). */
+export function createCharts(container, keyList, strategies) {
   container.replaceChildren();
+  fillKey(keyList, strategies);
   let state = null;
   const charts = MEASURES.map((m) => {
     const figure = document.createElement('figure');
@@ -36,12 +64,14 @@ export function createCharts(container, strategies) {
     const caption = document.createElement('figcaption');
     caption.textContent = m.title;
     figure.append(caption);
+    // The canvas says nothing to a screen reader; the cards above carry the same figures as text.
+    figure.setAttribute('aria-label', `${m.title}, a line per strategy; the cards above give the figures`);
     container.append(figure);
     const series = [
       { label: 'time (s)', value: (_u, v) => (v == null ? '' : `${v.toFixed(1)} s`) },
       ...strategies.map((s) => ({ label: s.label, stroke: LOOK[s.id].stroke, dash: LOOK[s.id].dash, width: s.id === 'sluice' ? 2.5 : 1.75, value: (_u, v) => (v == null ? '' : m.fmt(v)) })),
     ];
-    if (m.key === 'tpm') series.push({ label: 'the limit', stroke: '#495057', dash: [10, 6], width: 1.25, value: (_u, v) => (v == null ? '' : m.fmt(v)) });
+    if (m.key === 'tpm') series.push({ label: 'the limit', stroke: GUIDE.stroke, dash: GUIDE.dash, width: 1.25, value: (_u, v) => (v == null ? '' : m.fmt(v)) });
     const opts = {
       width: Math.max(280, figure.clientWidth),
       height: HEIGHT,
@@ -52,6 +82,7 @@ export function createCharts(container, strategies) {
         { values: axisValues(m.fmt), stroke: '#343a40', grid: { stroke: '#e9ecef' }, size: 56 },
       ],
       cursor: { drag: { x: false, y: false } },
+      legend: { show: false },
       hooks: m.key === 'done' ? { draw: [(u) => drawIdeal(u)] } : {},
     };
     const plot = new uPlot(opts, [[], ...series.slice(1).map(() => [])], figure);
@@ -64,8 +95,8 @@ export function createCharts(container, strategies) {
     const x = u.valToPos(state.idealS, 'x', true);
     const { ctx } = u;
     ctx.save();
-    ctx.strokeStyle = '#495057';
-    ctx.setLineDash([4, 4]);
+    ctx.strokeStyle = GUIDE.stroke;
+    ctx.setLineDash(GUIDE.dash);
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.moveTo(x, u.bbox.top);

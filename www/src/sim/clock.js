@@ -9,6 +9,7 @@ export class VirtualClock {
   #seq = 0;
   #heap = [];
   #live = new Map();
+  #epochMs = 0;
 
   now() {
     return this.#now;
@@ -52,12 +53,21 @@ export class VirtualClock {
     if (t > this.#now) this.#now = t;
   }
 
-  /** Makes the worker's own timers and clocks read this one. `epochMs`: what Date.now() reads at 0. */
+  /** Back to 0, every timer dropped: what waited on them never resumes. `epochMs`: what Date.now() reads at 0. */
+  reset(epochMs) {
+    this.#now = 0;
+    this.#heap = [];
+    this.#live.clear();
+    this.#epochMs = epochMs;
+  }
+
+  /** Makes the worker's own timers and clocks read this one. */
   install(scope, epochMs) {
+    this.#epochMs = epochMs;
     scope.setTimeout = (fn, ms, ...args) => this.setTimeout(fn, ms, ...args);
     scope.clearTimeout = (id) => this.clearTimeout(id);
     Object.defineProperty(scope.performance, 'now', { value: () => this.#now, configurable: true });
-    Date.now = () => epochMs + this.#now;
+    Date.now = () => this.#epochMs + this.#now;
   }
 
   #before(a, b) {

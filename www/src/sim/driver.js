@@ -7,17 +7,18 @@
 /** The real clock and a real task boundary, taken before the simulated clock is installed. */
 export function realTime(scope) {
   const now = scope.performance.now.bind(scope.performance);
+  const epoch = scope.Date.now.bind(scope.Date);
   const sleep = scope.setTimeout.bind(scope);
   const channel = new scope.MessageChannel();
-  let wake = null;
-  channel.port1.onmessage = () => wake();
+  const waiting = [];
+  channel.port1.onmessage = () => waiting.shift()();
   // A MessageChannel round trip: a new task, without setTimeout's 4 ms clamp on nested timers.
   const nextTask = () =>
     new Promise((resolve) => {
-      wake = resolve;
+      waiting.push(resolve);
       channel.port2.postMessage(0);
     });
-  return { now, sleep: (ms) => new Promise((resolve) => sleep(resolve, ms)), nextTask };
+  return { now, epoch, sleep: (ms) => new Promise((resolve) => sleep(resolve, ms)), nextTask };
 }
 
 /** Real milliseconds the driver sleeps at most while it waits for simulated time to be allowed. */

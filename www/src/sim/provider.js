@@ -7,6 +7,9 @@ import * as openai from '../../../mock/openai.js';
 import { parseOptions } from '../../../mock/options.js';
 import { createRules } from '../../../mock/rules.js';
 
+// The stream's framing is the page's own: mock/ does not stream yet. Once it does, its chunk
+// builders belong here, sent TOKENS_PER_CHUNK tokens at a time.
+
 /** Output tokens per streamed chunk: enough to show a stream, few enough timers for 10 000 jobs. */
 const TOKENS_PER_CHUNK = 32;
 

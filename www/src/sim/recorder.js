@@ -25,6 +25,7 @@ export class Recorder {
     this.done = 0;
     this.failed = 0;
     this.yoursSettled = 0;
+    this.yoursDone = 0;
     this.rateLimited = 0;
     this.requests = 0;
     this.finishedMs = null;
@@ -54,7 +55,10 @@ export class Recorder {
   settled(now, job, ok) {
     if (ok) this.done += 1;
     else this.failed += 1;
-    if (job.tenant === this.yourTenant && ++this.yoursSettled === this.yours) this.yoursFinishedMs = now;
+    if (job.tenant === this.yourTenant) {
+      if (ok) this.yoursDone += 1;
+      if (++this.yoursSettled === this.yours) this.yoursFinishedMs = now;
+    }
     if (this.done + this.failed === this.total) this.finishedMs = now;
   }
 
@@ -85,6 +89,8 @@ export class Recorder {
       inFlight: this.inFlight(),
       queued: Math.max(0, this.total - this.done - this.failed - this.inFlight()),
       finishedMs: this.finishedMs,
+      yours: this.yours,
+      yoursDone: this.yoursDone,
       yoursFinishedMs: this.yoursFinishedMs,
     };
   }

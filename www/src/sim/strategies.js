@@ -1,16 +1,17 @@
-// The three ways to send the batch (lanes.js names them), each against its own copy of the provider. Each returns a
-// promise per job that resolves true when the job succeeded, false when it was given up.
+// The three ways to send the batch (lanes.js names them), each against its own copy of the
+// provider. Each returns { outcomes, limits }: a promise per job that resolves true when the
+// job succeeded, false when it was given up; and what the client believes the limits are.
 import pLimit from 'p-limit';
 import { Limiter } from 'sluice';
 import { estimateOpenAI } from 'sluice/estimate';
 import { withSdkRetries } from './sdk-retry.js';
 
-const URL = 'https://api.openai.com/v1/chat/completions';
+const ENDPOINT = 'https://api.openai.com/v1/chat/completions';
 
 /** One attempt: a POST of the job's body, streamed when asked. */
 function send(provider, job, streaming, signal) {
   const body = streaming ? { ...job.body, stream: true, stream_options: { include_usage: true } } : job.body;
-  return provider.fetch(URL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  return provider.fetch(ENDPOINT, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
 }
 
 /** Reads an answer: the JSON body, or the whole stream (the usage comes in its last chunk). */
@@ -23,13 +24,15 @@ async function read(response) {
 
 /** Every job at once, each retrying on its own as the SDK does. */
 function naive({ jobs, provider, streaming, random }) {
-  return jobs.map(async (job) => (await withSdkRetries(() => send(provider, job, streaming), random).then(read)).response.ok);
+  const outcomes = jobs.map(async (job) => (await withSdkRetries(() => send(provider, job, streaming), random).then(read)).response.ok);
+  return { outcomes, limits: () => null };
 }
 
 /** At most `concurrency` jobs at once (the real p-limit), each retrying on its own as the SDK does. */
 function plimit({ jobs, provider, streaming, random, concurrency }) {
   const limit = pLimit(concurrency);
-  return jobs.map((job) => limit(async () => (await withSdkRetries(() => send(provider, job, streaming), random).then(read)).response.ok));
+  const outcomes = jobs.map((job) => limit(async () => (await withSdkRetries(() => send(provider, job, streaming), random).then(read)).response.ok));
+  return { outcomes, limits: () => null };
 }
 
 /**
@@ -42,7 +45,7 @@ function sluice({ jobs, provider, streaming, concurrency, limits, limitsUnknown,
     ...(limitsUnknown ? {} : { requestsPerMinute: limits.rpm, tokensPerMinute: limits.tpm }),
     seed,
   });
-  return jobs.map((job) =>
+  const outcomes = jobs.map((job) =>
     limiter
       .schedule(
         async (ctx) => {
@@ -57,6 +60,13 @@ function sluice({ jobs, provider, streaming, concurrency, limits, limitsUnknown,
       )
       .then(({ response }) => response.ok, () => false),
   );
+  const believed = () => {
+    const { budgets } = limiter.stats();
+    const rpm = budgets.requestsPerMinute;
+    const tpm = budgets.tokensPerMinute;
+    return { rpm: rpm?.limit ?? null, tpm: tpm?.limit ?? null, learned: Boolean(rpm?.learned || tpm?.learned) };
+  };
+  return { outcomes, limits: believed };
 }
 
 export const RUNNERS = { naive, plimit, sluice };

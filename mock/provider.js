@@ -10,6 +10,7 @@ import * as openai from './openai.js';
 import { parseOptions } from './options.js';
 import { BadRequest } from './request.js';
 import { createRules } from './rules.js';
+import { writeStream } from './sse.js';
 
 const DIALECTS = new Map([openai, anthropic].map((d) => [d.path, d]));
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -67,13 +68,40 @@ function send(res, status, headers, body) {
  *   share of max_tokens, between 20% and 100%, from a hash of the prompt.
  * - outage: { fromMs, untilMs, retryAfterS }: 429 to everything meanwhile (ms since start).
  * - overloaded(n): answer request n (1-based) 529 (Anthropic) or 503 (OpenAI).
+ * - streamFault(n): for a streamed request n, `{ after, kind }` to break its stream after
+ *   `after` events: kind 'overloaded' (the dialect's error event), 'stall', 'reset' (see sse.js).
+ * A body with `stream: true` is answered with server-sent events: `latency.baseMs` before the
+ * first, `latency.perOutputTokenMs` before each next one.
  * - host ('127.0.0.1'), port (0: any free port).
- * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object }>}
+ * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object, streamStats(): object }>}
  */
 export async function startMockProvider(options) {
   const o = parseOptions(options);
   const timers = o.sleep ? null : timerSleep();
-  const rules = createRules(o, o.sleep ?? timers.sleep);
+  const sleep = o.sleep ?? timers.sleep;
+  const rules = createRules(o, sleep);
+  /** Streamed answers (`streamStats()`): open now, the most open at once, closed by their client early. */
+  const streams = { open: 0, peakOpen: 0, closedByClient: 0 };
+
+  /**
+   * Produces a streamed answer (`stream: true`) on `res` as server-sent events, in the
+   * dialect's own sequence, while the rules hold the request admitted; returns the output
+   * tokens really sent (fewer when the client went away), which the rules settle.
+   */
+  const streamAnswer = async (res, dialect, n, body, { call, outputTokens, headers }) => {
+    const sent = await writeStream(res, {
+      headers: headers(),
+      events: dialect.streamEvents(call, outputTokens, n, body),
+      end: dialect.streamEnd,
+      error: dialect.streamError(),
+      fault: o.streamFault(n),
+      sleep,
+      firstMs: o.latency.baseMs,
+      perEventMs: o.latency.perOutputTokenMs,
+      counts: streams,
+    });
+    return sent.tokens;
+  };
 
   const handle = async (req, res) => {
     const dialect = req.method === 'POST' ? DIALECTS.get(new URL(req.url, 'http://mock').pathname) : undefined;
@@ -92,8 +120,43 @@ export async function startMockProvider(options) {
       send(res, answer.status, answer.headers, answer.body);
       return;
     }
-    const answer = await rules.answer(dialect, n, body);
-    send(res, answer.status, answer.headers, answer.body);
+    const produce = body?.stream === true ? (started) => streamAnswer(res, dialect, n, body, started) : undefined;
+    const answer = await rules.answer(dialect, n, body, produce);
+    if (!res.headersSent) send(res, answer.status, answer.headers, answer.body);
+  };
+
+  /** A streamed answer: the unused output is given back when it ends, however it ended. */
+  const stream = async (res, dialect, n, call, body) => {
+    counts.inFlight += 1;
+    counts.peakInFlight = Math.max(counts.peakInFlight, counts.inFlight);
+    let sent;
+    try {
+      const outputTokens = outputTokensOf(call, body);
+      const now = o.now();
+      refillAll(now);
+      counts.lastResponseAt = now;
+      sent = await writeStream(res, {
+        headers: { ...dialect.limitHeaders(buckets), [dialect.requestIdHeader]: `req_mock${n}` },
+        events: dialect.streamEvents(call, outputTokens, n, body),
+        end: dialect.streamEnd,
+        error: dialect.streamError(),
+        fault: o.streamFault(n),
+        sleep,
+        firstMs: o.latency.baseMs,
+        perEventMs: o.latency.perOutputTokenMs,
+        counts: streams,
+      });
+    } finally {
+      counts.inFlight -= 1;
+    }
+    refillAll(o.now());
+    if (o.settle) {
+      buckets.tokens?.giveBack(call.maxTokens - sent.tokens);
+      buckets.output?.giveBack(call.maxTokens - sent.tokens);
+    }
+    counts.ok += 1;
+    counts.inputTokens += call.inputTokens;
+    counts.outputTokens += sent.tokens;
   };
 
   const server = createServer((req, res) => {
@@ -125,5 +188,6 @@ export async function startMockProvider(options) {
       return closing;
     },
     stats: () => ({ ...rules.counts }),
+    streamStats: () => ({ ...streams }),
   };
 }

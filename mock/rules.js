@@ -86,7 +86,8 @@ export function createRules(o, sleep) {
     /**
      * The answer to request `n` with the parsed JSON `body`: a refusal at once, or a success
      * once produced. `produce(started)` waits while an admitted answer is produced (by default,
-     * `sleep` for its latency); a stream sends its headers and chunks meanwhile.
+     * `sleep` for its latency); a stream sends its headers and chunks meanwhile, and returns the
+     * output tokens it really sent.
      * `started` is { call, outputTokens, latencyMs, headers() }.
      * @returns {Promise<{ status: number, headers: Record<string, string>, body: object }>}
      */
@@ -124,8 +125,9 @@ export function createRules(o, sleep) {
       try {
         outputTokens = outputTokensOf(call, body);
         const latencyMs = o.latency.baseMs + o.latency.perOutputTokenMs * outputTokens;
-        if (produce) await produce({ call, outputTokens, latencyMs, headers: () => reply(dialect, n, { status: 200, body: null }).headers });
-        else await sleep(latencyMs);
+        // A producer may send fewer tokens than planned (a stream its client left): it says how many.
+        const produced = produce ? await produce({ call, outputTokens, latencyMs, headers: () => reply(dialect, n, { status: 200, body: null }).headers }) : await sleep(latencyMs);
+        if (typeof produced === 'number') outputTokens = Math.min(outputTokens, produced);
       } finally {
         counts.inFlight -= 1;
       }

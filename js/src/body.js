@@ -14,9 +14,8 @@ export function bodyUsage(value) {
   if (!isReadableResponse(value)) return null;
   const type = value.headers.get('content-type') ?? '';
   if (type.includes('json')) return value.clone().json().then(readUsage, () => null);
-  // STREAM SEAM (issue 11): a `text/event-stream` body goes to the stream module here, which
-  // holds the attempt until the stream ends and settles the usage its events report. Until it is
-  // connected, a streamed Response settles nothing and its reservation stands.
+  // A `text/event-stream` body never gets here: the stream module (stream.js) holds it first,
+  // until the stream ends, and settles the usage its events report.
   return null;
 }
 

@@ -7,12 +7,13 @@ import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
 import { bodyUsage, discard } from './body.js';
-import { AbortError, ClearedError, ClosedError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
+import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
 import { KeyFigures } from './keyfigures.js';
 import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
 import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
+import { holdStream } from './stream.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
 import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
@@ -49,7 +50,9 @@ const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_O
  * stored boxed, and the fields of every job would change shape as ids grow.
  */
 class Job {
-  constructor(id, task, o) {
+  constructor(id, task, o, due) {
+    /** When the whole job must be done by, on the host clock (`now()`), or Infinity. */
+    this.due = due;
     this.slot = id % SLOTS | 0;
     this.generation = ((id - this.slot) / SLOTS) | 0;
     this.task = task;
@@ -119,7 +122,7 @@ export class Limiter extends EventTarget {
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
     super();
-    const { settings, seeded, classify } = parseLimiterOptions(options);
+    const { settings, seeded, classify, latencyQuantile } = parseLimiterOptions(options);
     // No clock is read here: a limiter may be built at a Worker's module scope, where the
     // clock reads 0. The core counts time from its first real reading on.
     try {
@@ -127,6 +130,7 @@ export class Limiter extends EventTarget {
     } catch (e) {
       throw new RangeError(e.message); // a value the core refused (`retry.maxDelayMs` below `retry.baseMs`)
     }
+    if (latencyQuantile !== undefined) this.#core.setLatencyQuantile(latencyQuantile);
     this.#classify = classify;
     this.#unseeded = !seeded;
   }
@@ -159,12 +163,16 @@ export class Limiter extends EventTarget {
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
     }
     const maxWait = o.maxWaitMs === Infinity ? -1 : o.maxWaitMs;
-    // Queuing a job needs the time only for its deadline; the core reads time as monotonic, so
+    const timed = maxWait >= 0 || o.deadline !== Infinity;
+    // Queuing a job needs the time only for its deadlines; the core reads time as monotonic, so
     // the last reading serves (and a poll, if one follows, reads the clock afresh).
-    const t = maxWait < 0 ? this.#lastReading : now();
+    const t = timed ? now() : this.#lastReading;
+    // The deadline is wall-clock time (Date.now()); the core counts on the monotonic clock, so
+    // it is converted once, here: later steps of the wall clock do not move it.
+    const due = o.deadline === Infinity ? -1 : t + Math.max(0, Math.ceil(o.deadline - Date.now()));
     const submitted = o.key
-      ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
-      : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
+      ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due)
+      : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due);
     if (submitted === 0) {
       this.#core.rejection();
       const error = readRejection(this.#core.outPtr(), o);
@@ -174,7 +182,7 @@ export class Limiter extends EventTarget {
       return Promise.reject(error);
     }
     const id = Math.abs(submitted); // negative: every slot is taken, no poll can start it now
-    const job = new Job(id, task, o);
+    const job = new Job(id, task, o, due < 0 ? Infinity : due);
     // A job still in the slot is one the core has given up for lost (its attempt outlived
     // `attemptLeaseMs`): it no longer counts as active, and its late end is ignored.
     if (this.#jobs[id % SLOTS] !== undefined) this.#active -= 1;
@@ -188,7 +196,7 @@ export class Limiter extends EventTarget {
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
-    const admitted = submitted > 0 ? this.#admit(job, maxWait < 0 ? now() : t) : this.#admission(id, job);
+    const admitted = submitted > 0 ? this.#admit(job, timed ? t : now()) : this.#admission(id, job);
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
@@ -349,38 +357,48 @@ export class Limiter extends EventTarget {
   async #attempts(job) {
     const { task, o } = job;
     const id = idOf(job);
+    let streaming = false;
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
         const { trace } = job;
         if (trace !== null) this.#started(job, trace);
-        const watch = watchAttempt(ctx, o);
+        const watch = watchAttempt(ctx, o, job.due);
         let value;
         let threw = false;
+        let held = null;
+        let stopped = undefined;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
-          // A returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
-          const reading = ctx.usage === null ? bodyUsage(value) : null;
+          // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
+          const result = value;
+          held = o.stream ? holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(job, ctx, result, error, usage, cancelled)) : null;
+          if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
+          // Another returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
+          const reading = held === null && ctx.usage === null ? bodyUsage(value) : null;
           if (reading !== null) ctx.usage = await (watch ? Promise.race([reading, watch.promise]) : reading);
         } catch (e) {
+          held?.cancel(e);
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
           value = watch?.error ?? e;
+          stopped = watch?.error ?? (held && e instanceof SluiceError ? e : undefined);
           threw = true;
         } finally {
           watch?.dispose();
         }
-        const verdict = this.#finish(id, ctx, value, threw, watch?.error);
-        if (o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(o.key, verdict, ctx.usage);
-        if (trace !== null) {
-          if (this.#jobEvents.started) trace.since = now();
-          trace.add(ctx.usage);
+        if (held && !threw) {
+          streaming = true;
+          return value;
         }
+        const verdict = this.#finish(id, ctx, value, threw, stopped);
+        this.#ended(job, verdict, ctx.usage);
         if (this.#unreadable !== undefined) {
           const error = this.#unreadable;
           this.#unreadable = undefined;
           throw error;
         }
+        if (verdict === code.LATE) throw this.#late(value, threw, o);
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
@@ -390,15 +408,21 @@ export class Limiter extends EventTarget {
         if (!threw) discard(value);
         // Closed without draining: the retry never goes out.
         if (this.#closed === REJECT && this.#core.cancel(now(), id)) throw new ClosedError();
-        const next = this.#admit(job, now());
-        if (next !== job) this.#woken(await next);
+        try {
+          const next = this.#admit(job, now());
+          if (next !== job) this.#woken(await next);
+        } catch (e) {
+          // The deadline came while the retry waited: the last attempt's error is the cause.
+          if (e instanceof DeadlineError && threw) e.cause = value;
+          throw e;
+        }
       }
     } catch (e) {
       const error = this.#trapped(e) ?? e;
       if (job.trace !== null) this.#settled(job, 'rejected', error);
       throw error;
     } finally {
-      this.#forget(id);
+      if (!streaming) this.#forget(id);
     }
   }
 
@@ -406,6 +430,37 @@ export class Limiter extends EventTarget {
   #started(job, trace) {
     if (this.#jobEvents.started) {
       this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
+    }
+  }
+
+  /** What an ended attempt adds to its key's figures and its job's trace. */
+  #ended(job, verdict, usage) {
+    if (job.o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(job.o.key, verdict, usage);
+    const { trace } = job;
+    if (trace !== null) {
+      if (this.#jobEvents.started) trace.since = now();
+      trace.add(usage);
+    }
+  }
+
+  /**
+   * A held stream has ended: its attempt ends with it, never retried (the caller has read it).
+   * The job settles then, for its listeners: with the stream's usage.
+   */
+  #streamEnded(job, ctx, value, error, usage, cancelled) {
+    if (error !== undefined || cancelled) ctx.abort(error); // the request behind it, if still open
+    if (ctx.usage === null) ctx.usage = usage;
+    const stopped = error instanceof AbortError || error instanceof TimeoutError ? error : undefined;
+    const id = idOf(job);
+    try {
+      const verdict = this.#finish(id, ctx, error ?? value, error !== undefined, stopped, code.NO_RETRY);
+      this.#unreadable = undefined; // the caller has its stream: nothing to fail with now
+      this.#ended(job, verdict, ctx.usage);
+      if (job.trace !== null) this.#settled(job, error === undefined ? 'fulfilled' : 'rejected', error ?? value);
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
+    } finally {
+      this.#forget(id);
     }
   }
 
@@ -523,7 +578,7 @@ export class Limiter extends EventTarget {
    * or `headers.forEach`), the attempt ends as fatal and that error is left in `#unreadable`
    * for the job to fail with, so that its slot is freed at once.
    */
-  #finish(id, ctx, value, threw, stopped) {
+  #finish(id, ctx, value, threw, stopped, final = 0) {
     if (this.#dead !== null) throw this.#dead;
     let kind, status, hint, usage;
     try {
@@ -535,7 +590,7 @@ export class Limiter extends EventTarget {
       [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
     }
     const t = now();
-    const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
     const verdict = readVerdict(out);
     this.#carryOut(out, t); // finish polled too
     return verdict;
@@ -579,6 +634,15 @@ export class Limiter extends EventTarget {
       cause: threw ? value : undefined,
       response: threw ? undefined : (responseOf(value) ?? undefined),
     });
+    this.#emit('dropped', { key: o.key || undefined, error });
+    return error;
+  }
+
+  /** The DeadlineError of a job for which no retry fits before its deadline (the core says why). */
+  #late(value, threw, o) {
+    this.#core.rejection();
+    const error = readRejection(this.#core.outPtr(), o);
+    if (threw) error.cause = value;
     this.#emit('dropped', { key: o.key || undefined, error });
     return error;
   }

@@ -19,6 +19,7 @@ use super::feedback::Feedback;
 use super::gate::{Admits, Gates};
 use super::slab::{self, Slab};
 use super::keys::Keys;
+use super::latency::Latency;
 use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudget;
@@ -37,11 +38,14 @@ pub struct JobSpec<'a> {
     pub key: &'a str,
     /// How long the job may wait for its first start.
     pub max_wait_ms: Option<u64>,
+    /// When the whole job must be done by, on the host's clock: queueing, every attempt and
+    /// every backoff. Within a priority, earliest deadline first.
+    pub deadline: Option<Millis>,
 }
 
 impl Default for JobSpec<'_> {
     fn default() -> Self {
-        JobSpec { cost: Cost::total(0), priority: 0.0, key: "", max_wait_ms: None }
+        JobSpec { cost: Cost::total(0), priority: 0.0, key: "", max_wait_ms: None, deadline: None }
     }
 }
 
@@ -54,6 +58,24 @@ pub enum Rejection {
     QueueFull { max_queue: u64 },
     /// The job cannot start within its `max_wait_ms`: the time ran out, or it is certain to.
     QueueTimeout { waited_ms: u64, max_wait_ms: u64 },
+    /// The job cannot finish by its deadline, or very likely cannot: `left_ms` was left and
+    /// `needed_ms` is what `why` says it needs (0 when the deadline passed).
+    Deadline { left_ms: u64, needed_ms: u64, why: Late },
+}
+
+/// Why a job is given up before its deadline (numbered as the wasm binding and DeadlineError's `why`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Late {
+    /// The deadline came.
+    Expired,
+    /// The budget (or a closed gate) cannot let it start before the deadline.
+    BudgetWait,
+    /// What is left is shorter than such attempts took (the learned latency quantile), after
+    /// its wait to start (or its backoff).
+    Latency,
+    /// The backoff before its retry ends after the deadline.
+    Backoff,
 }
 
 /// What the host must carry out.
@@ -126,6 +148,8 @@ pub enum Verdict {
     Retry { at: Millis },
     /// A retryable failure, but attempts or the retry budget ran out.
     Exhausted { attempts: u32, budget: bool },
+    /// A retryable failure, but no retry fits before the deadline (see [`Rejection::Deadline`]).
+    Late { left_ms: u64, needed_ms: u64, why: Late },
     /// The id is not running (already ended, or never was).
     Unknown,
 }
@@ -148,7 +172,10 @@ struct Job {
     priority: Priority,
     key: KeyId,
     submitted_at: Millis,
+    /// The last instant of its first start (`max_wait_ms`).
     deadline: Option<Millis>,
+    /// When the whole job must be done by.
+    due: Option<Millis>,
     /// Attempts started so far.
     attempt: u32,
     state: State,
@@ -179,6 +206,10 @@ pub struct Scheduler {
     jobs: Slab<Job>,
     /// Queued jobs by deadline; entries of jobs that started or left are skipped when met.
     deadlines: BinaryHeap<Reverse<(Millis, JobId)>>,
+    /// Jobs with a deadline, by it; entries of jobs that ended are skipped when met.
+    dues: BinaryHeap<Reverse<(Millis, JobId)>>,
+    /// How long attempts took, to tell whether a job can still finish by its deadline.
+    latency: Latency,
     /// Jobs backing off, by the time they re-enter the queue.
     backoffs: BinaryHeap<Reverse<(Millis, JobId)>>,
     /// Running attempts by the end of their lease, which is their start order (one lease for all).
@@ -216,6 +247,8 @@ impl Scheduler {
             rng: Rng::new(config.seed),
             jobs: Slab::default(),
             deadlines: BinaryHeap::new(),
+            dues: BinaryHeap::new(),
+            latency: Latency::default(),
             backoffs: BinaryHeap::new(),
             leases: VecDeque::new(),
             in_flight_cost: Cost::default(),
@@ -238,11 +271,22 @@ impl Scheduler {
         self.rng = Rng::new(seed);
     }
 
+    /// The quantile of the learned latency that the time left before a deadline must cover, in
+    /// millionths (default 0.9); `None` rejects a job only when it is certain to be late.
+    pub fn set_latency_quantile(&mut self, ppm: Option<u32>) {
+        self.latency.set_quantile(ppm);
+    }
+
+    /// How long an attempt of `cost` is expected to take, from the attempts that finished.
+    pub fn expected_latency(&self, cost: &Cost) -> Option<u64> {
+        self.latency.expected(cost)
+    }
+
     /// Whether a [`poll`](Self::poll) right after [`submit`](Self::submit)ting a job of
     /// `spec` could change anything: not while every slot is taken and the job brings no
     /// deadline (the next wake-up then stays what it was).
     pub fn poll_needed_after_submit(&self, spec: &JobSpec) -> bool {
-        self.concurrency.has_room() || spec.max_wait_ms.is_some()
+        self.concurrency.has_room() || spec.max_wait_ms.is_some() || spec.deadline.is_some()
     }
 
     /// Queues a job, or rejects it at once when it could never start in time.
@@ -262,11 +306,12 @@ impl Scheduler {
         } else if self.jobs.len() >= slab::CAPACITY {
             // Ids hold this many jobs at once, whatever `maxQueue` says.
             Some(Rejection::QueueFull { max_queue: slab::CAPACITY as u64 })
-        } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
-            (self.earliest_start(now, &spec.cost, key) > deadline)
-                .then_some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
+        } else if let Some(max_wait_ms) =
+            spec.max_wait_ms.filter(|_| deadline.is_some_and(|d| self.earliest_start(now, &spec.cost, key) > d))
+        {
+            Some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
         } else {
-            None
+            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, &spec.cost, key, Priority(spec.priority), due, false))
         };
         if let Some(reason) = rejection {
             self.keys.release(key);
@@ -281,11 +326,18 @@ impl Scheduler {
             key,
             submitted_at: now,
             deadline,
+            due: spec.deadline,
             attempt: 0,
             state: State::Waiting, // until it has its place, just below
         };
         let id = self.jobs.insert(job);
-        let place = self.queue.push(id, priority, key);
+        let place = match spec.deadline {
+            Some(due) => {
+                self.dues.push(Reverse((due, id)));
+                self.queue.push_due(id, priority, key, due)
+            }
+            None => self.queue.push(id, priority, key, now),
+        };
         if let Some(job) = self.jobs.get_mut(&id) {
             job.state = State::Queued(place);
         }
@@ -318,6 +370,45 @@ impl Scheduler {
         }
     }
 
+    /// Why a job of `cost` due at `due` cannot finish in time if it waits to start now: the
+    /// deadline came, the budget cannot let it start before, or (very likely) the budget's
+    /// wait for the jobs with a deadline ahead of it and for itself, plus what such attempts
+    /// took, is longer than what is left.
+    /// `cost` is what it would reserve, `estimate` the caller's (the latency is learned per
+    /// estimate); `at_head`: it is the head of the queue (nothing waits ahead of it).
+    #[allow(clippy::too_many_arguments)]
+    fn late_start(&self, now: Millis, cost: &Cost, estimate: &Cost, key: KeyId, priority: Priority, due: Millis, at_head: bool) -> Option<Rejection> {
+        let left_ms = due.saturating_sub(now);
+        if left_ms == 0 {
+            return Some(Rejection::Deadline { left_ms, needed_ms: 0, why: Late::Expired });
+        }
+        let start = self.earliest_start(now, cost, key);
+        if start >= due {
+            return Some(Rejection::Deadline { left_ms, needed_ms: start.saturating_sub(now), why: Late::BudgetWait });
+        }
+        self.latency.quantile()?;
+        // Very likely late: the jobs with a deadline queued ahead of it go first, then it runs
+        // as long as such calls took.
+        let mut line = if at_head { Cost::default() } else { self.cost_ahead(priority, due) };
+        line.add(cost);
+        let served = self.budget.serve_time(&line, &Cost::default()).unwrap_or(u64::MAX);
+        let start = start.max(now.saturating_add(served));
+        let needed_ms = (start - now).saturating_add(self.latency.expected(estimate).unwrap_or(0));
+        (needed_ms > left_ms).then_some(Rejection::Deadline { left_ms, needed_ms, why: Late::Latency })
+    }
+
+    /// The reservations of the jobs with a deadline queued ahead of a job of `priority` due at `due`.
+    fn cost_ahead(&self, priority: Priority, due: Millis) -> Cost {
+        let mut ahead = Cost::default();
+        for &Reverse((d, id)) in self.dues.iter() {
+            let Some(job) = self.jobs.get(&id).filter(|j| matches!(j.state, State::Queued(_))) else { continue };
+            if job.priority > priority || (job.priority == priority && d <= due) {
+                ahead.add(&job.cost);
+            }
+        }
+        ahead
+    }
+
     /// Starts what can start, rejects what waited too long, and works out the next wake-up.
     pub fn poll(&mut self, now: Millis) {
         let now = self.clock.observe(now);
@@ -327,6 +418,7 @@ impl Scheduler {
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
+        self.expire_dues(now);
         let waiting_for_budget = self.admit(now);
         self.expire(now, true);
         self.next_wake = self.compute_next_wake(now, waiting_for_budget);
@@ -338,6 +430,9 @@ impl Scheduler {
     fn tidy_timers(&mut self) {
         let live = 2 * self.jobs.len() + TIMER_SLACK;
         let jobs = &self.jobs;
+        if self.dues.len() > live {
+            self.dues.retain(|Reverse((_, id))| jobs.get(id).is_some());
+        }
         if self.deadlines.len() > live {
             self.deadlines.retain(|Reverse((_, id))| jobs.get(id).is_some_and(Job::awaits_first_start));
         }
@@ -356,7 +451,7 @@ impl Scheduler {
             queue: self.queue.footprint(),
             keys: self.keys.len(),
             key_gates: self.gates.key_gates(),
-            timers: self.deadlines.len() + self.backoffs.len() + self.leases.len(),
+            timers: self.deadlines.len() + self.dues.len() + self.backoffs.len() + self.leases.len(),
         }
     }
 
@@ -410,9 +505,18 @@ impl Scheduler {
             let Some(head) = self.queue.head(|key| gates.blocks(key)) else { break };
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
             job.cost = reservation(&self.budget, self.calibration.as_ref(), &job.estimate);
-            if !self.budget.fits(&job.cost) {
+            let job = &self.jobs[&head.job];
+            let fits = self.budget.fits(&job.cost);
+            // A job that can no longer finish by its deadline gives its turn to the next.
+            let late = job.due.and_then(|due| self.late_start(now, &job.cost, &job.estimate, job.key, job.priority, due, true));
+            if let Some(reason) = late {
+                self.reject_queued(now, head.job, Some(reason));
+                continue;
+            }
+            if !fits {
                 return Some(job.cost);
             }
+            let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
             self.counters.tokens_reserved = self.counters.tokens_reserved.saturating_add(job.cost.tokens);
@@ -433,6 +537,21 @@ impl Scheduler {
         None
     }
 
+    /// Rejects queued and backing-off jobs whose deadline came: they cannot finish by it.
+    /// (A running attempt is cut at its deadline by the host and ends as timed out.)
+    fn expire_dues(&mut self, now: Millis) {
+        while let Some(&Reverse((due, id))) = self.dues.peek() {
+            if due > now {
+                break;
+            }
+            self.dues.pop();
+            if self.jobs.get(&id).is_some_and(|j| j.attempt().is_none()) {
+                let reason = Rejection::Deadline { left_ms: 0, needed_ms: 0, why: Late::Expired };
+                self.reject_queued(now, id, Some(reason));
+            }
+        }
+    }
+
     /// Rejects jobs waiting for their first start whose deadline passed (`inclusive`: or is now).
     fn expire(&mut self, now: Millis, inclusive: bool) {
         while let Some(&Reverse((deadline, id))) = self.deadlines.peek() {
@@ -446,7 +565,9 @@ impl Scheduler {
         }
     }
 
-    /// Rejects queued jobs that can no longer start by their deadline, whatever happens.
+    /// Rejects queued jobs that can no longer start by their `max_wait_ms`, whatever happens.
+    /// (A job with a deadline that a debt puts out of reach is rejected when it comes to the
+    /// head of the queue: checking every one here would cost every debt a pass over the queue.)
     fn reject_unreachable(&mut self, now: Millis) {
         let doomed: Vec<JobId> = self
             .deadlines
@@ -492,8 +613,10 @@ impl Scheduler {
             let max_wait_ms = job.deadline.map_or(0, |d| d - job.submitted_at);
             Rejection::QueueTimeout { waited_ms: now - job.submitted_at, max_wait_ms }
         });
-        if matches!(reason, Rejection::TooLarge(_)) {
-            self.counters.rejected += 1;
+        match reason {
+            Rejection::TooLarge(_) => self.counters.rejected += 1,
+            Rejection::Deadline { .. } => self.counters.expired += 1,
+            _ => {}
         }
         self.decisions.push(Decision::Reject { job: id, reason });
     }
@@ -508,24 +631,40 @@ impl Scheduler {
             self.leases.pop_front();
         }
         let lease = self.leases.front().map(|(t, _)| *t);
+        prune(&mut self.dues, |id| jobs.get(&id).is_some());
         let deadline = self.deadlines.peek().map(|Reverse((d, _))| *d);
+        let due = self.dues.peek().map(|Reverse((d, _))| *d);
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = waiting_for_budget
             .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
             .map(|wait| now.saturating_add(wait.max(1)));
-        [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
+        [deadline, due, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
     }
 
     /// Reports how an attempt ended. Frees its slot, settles its reservation, learns from the
     /// provider's feedback, and decides: done, failed, or retried.
     pub fn finish(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
+        self.end_attempt(now, id, outcome, true)
+    }
+
+    /// As `finish`, but the job is never retried: its caller already has part of the answer
+    /// (a stream that failed after its first chunk). The outcome still counts as what it is
+    /// (an overload closes the gate and lowers the concurrency limit).
+    pub fn finish_final(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
+        self.end_attempt(now, id, outcome, false)
+    }
+
+    fn end_attempt(&mut self, now: Millis, id: JobId, outcome: Outcome, may_retry: bool) -> Verdict {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
         let Some(Attempt { epoch, started_at, ledger }) = job.attempt() else { return Verdict::Unknown };
-        let (cost, key, attempt) = (job.cost, job.key, job.attempt);
+        let (cost, key, attempt, due) = (job.cost, job.key, job.attempt, job.due);
         if let Some(calibration) = &mut self.calibration {
             calibration.learn(&job.estimate, outcome.usage);
+        }
+        if outcome.kind == OutcomeKind::Success {
+            self.latency.record(&job.estimate, now.saturating_sub(started_at));
         }
         let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
@@ -565,7 +704,7 @@ impl Scheduler {
 
         let verdict = match kind {
             OutcomeKind::Success => Verdict::Done,
-            _ if kind.is_retryable() => self.retry_or_fail(now, id, attempt, retry_after),
+            _ if kind.is_retryable() && may_retry => self.retry_or_fail(now, id, attempt, retry_after, due),
             _ => Verdict::Failed,
         };
         match verdict {
@@ -642,14 +781,31 @@ impl Scheduler {
         }
     }
 
-    fn retry_or_fail(&mut self, now: Millis, id: JobId, attempt: u32, retry_after: Option<u64>) -> Verdict {
+    fn retry_or_fail(&mut self, now: Millis, id: JobId, attempt: u32, retry_after: Option<u64>, due: Option<Millis>) -> Verdict {
+        // A job with a deadline draws its backoff first: a retry that cannot fit spends no budget.
+        let mut delay = None;
+        if let Some(due) = due.filter(|_| self.retry.allows(attempt)) {
+            let backoff = self.retry.delay(attempt, retry_after, &mut self.rng);
+            delay = Some(backoff);
+            let (job, left_ms) = (&self.jobs[&id], due.saturating_sub(now));
+            let late = if backoff >= left_ms {
+                Some((backoff, Late::Backoff))
+            } else {
+                let needed = self.latency.expected(&job.estimate).map(|l| backoff.saturating_add(l));
+                needed.filter(|&n| n > left_ms).map(|n| (n, Late::Latency))
+            };
+            if let Some((needed_ms, why)) = late {
+                return Verdict::Late { left_ms, needed_ms, why };
+            }
+        }
         if !self.retry.allows(attempt) || !self.retry_budget.withdraw(now) {
             let budget = self.retry.allows(attempt);
             self.counters.retries_exhausted += 1;
             self.events.push(Event::RetriesExhausted { job: id, attempts: attempt, budget });
             return Verdict::Exhausted { attempts: attempt, budget };
         }
-        let at = now.saturating_add(self.retry.delay(attempt, retry_after, &mut self.rng));
+        let delay = delay.unwrap_or_else(|| self.retry.delay(attempt, retry_after, &mut self.rng));
+        let at = now.saturating_add(delay);
         let job = self.jobs.get_mut(&id).expect("job is running");
         job.state = State::Waiting;
         self.backing_off += 1;

@@ -3,7 +3,7 @@
 //   node tests/runtimes/run.js [--only name,name]   (names as printed, e.g. deno,chromium)
 import { existsSync, mkdirSync } from 'node:fs';
 import { bunCheck, denoCheck, nodeCheck, packedCheck } from './checks/native.js';
-import { chromiumSmoke } from './checks/chromium.js';
+import { chromiumSmoke, chromiumStream } from './checks/chromium.js';
 import { esbuildNode, esbuildWorkerd } from './checks/esbuild.js';
 import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
@@ -11,6 +11,7 @@ import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
 import { workerdWaits } from './checks/workerd-waits.js';
 import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
 import { wwwPage } from './checks/www.js';
+import { workerdStream } from './checks/workerd-stream.js';
 import { bin, outDir } from './lib/paths.js';
 
 /** Fails at once, with the fix, when a runtime binary is not installed. */
@@ -30,9 +31,11 @@ const checks = [
   ['workerd', workerdSmoke],
   ['workerd-shared', workerdSharedUnbundled],
   ['workerd-waits', workerdWaits],
+  ['workerd-stream', workerdStream],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
   ['metrics-workerd', metricsWorkerd],
   ['metrics-chromium', needs(bin.chromium, metricsChromium)],
+  ['chromium-stream', needs(bin.chromium, chromiumStream)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],
   ['esbuild-workerd', esbuildWorkerd],

@@ -90,7 +90,18 @@ export async function exampleWorker() {
     // (The Worker forwards request.signal, which its `enable_request_signal` flag makes fire when
     // a client leaves in production; miniflare 4 here never fires it, with the flag or without,
     // so that path is not checked here: see the node:http recipe's test for the same logic.)
-    return `a clean copy installed from the tarball, built by wrangler: ${CALLS} concurrent calls, ${s.peakInFlight} at most at the provider, no 429`;
+    // Streamed calls pass through as server-sent events, at most `concurrent` open at once.
+    const streamed = await Promise.all(
+      Array.from({ length: 2 * concurrent }, async (_, i) => {
+        const body = { ...chatBody(i), stream: true, stream_options: { include_usage: true } };
+        const response = await mf.dispatchFetch('http://worker/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return { status: response.status, text: await response.text() };
+      }),
+    );
+    const cut = streamed.filter((r) => r.status !== 200 || !r.text.trimEnd().endsWith('data: [DONE]') || !r.text.includes('"usage":{'));
+    if (cut.length > 0) throw new Error(`${cut.length} of ${streamed.length} streamed calls failed, e.g. ${cut[0].status} ${cut[0].text.slice(0, 200)}`);
+    if (provider.streamStats().peakOpen > concurrent) throw new Error(`${provider.streamStats().peakOpen} streams open at once, above ${concurrent}`);
+    return `a clean copy installed from the tarball, built by wrangler: ${CALLS} concurrent calls, ${s.peakInFlight} at most at the provider, no 429; ${streamed.length} streamed, ${provider.streamStats().peakOpen} open at most`;
   } finally {
     await mf.dispose();
     await provider.close();

@@ -16,7 +16,7 @@ use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::{Feedback, Observation};
 use super::gate::{Admits, Gates};
-use super::slab::Slab;
+use super::slab::{self, Slab};
 use super::keys::Keys;
 use super::queue::{FairQueue, JobId, KeyId, Place, Priority, QueueFootprint};
 use super::retry::RetryPolicy;
@@ -244,6 +244,9 @@ impl Scheduler {
             Some(Rejection::TooLarge(too_large))
         } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max) {
             Some(Rejection::QueueFull { max_queue })
+        } else if self.jobs.len() >= slab::CAPACITY {
+            // Ids hold this many jobs at once, whatever `maxQueue` says.
+            Some(Rejection::QueueFull { max_queue: slab::CAPACITY as u64 })
         } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
             (self.earliest_start(now, &spec.cost, key) > deadline)
                 .then_some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
@@ -619,9 +622,10 @@ impl Scheduler {
 
     /// Forgets an ended job.
     fn end(&mut self, id: JobId, count: impl FnOnce(&mut Counters)) {
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return };
         self.keys.release(job.key);
         count(&mut self.counters);
+        self.tidy_timers();
     }
 
     /// Takes a job that is not running out (its caller gave up). Returns false when it is running or unknown.
@@ -635,9 +639,10 @@ impl Scheduler {
             }
             State::Waiting => self.backing_off -= 1, // its backoff entry is skipped when met
         }
-        let job = self.jobs.remove(&id).expect("job exists");
+        let Some(job) = self.jobs.remove(&id) else { return false };
         self.keys.release(job.key);
         self.counters.cancelled += 1;
+        self.tidy_timers();
         true
     }
 

@@ -9,6 +9,8 @@ use super::queue::JobId;
 const INDEX_BITS: u32 = 26;
 const MAX_GENERATION: u64 = (1 << (53 - INDEX_BITS)) - 1;
 const CHUNK: usize = 1_024;
+/// The most values held at once (2^26: 67 million jobs).
+pub const CAPACITY: usize = 1 << INDEX_BITS;
 
 /// A slot: its generation, and what it holds.
 type Slot<T> = (u64, Option<T>);
@@ -38,7 +40,7 @@ impl<T> Slab<T> {
         let index = match self.free.pop() {
             Some(index) => index as usize,
             None => {
-                assert!(self.made < 1 << INDEX_BITS, "more than 2^26 jobs at once");
+                assert!(self.made < CAPACITY, "more than 2^26 jobs at once"); // callers check `len` first
                 if self.made % CHUNK == 0 {
                     self.chunks.push(Vec::with_capacity(CHUNK));
                 }

@@ -92,9 +92,9 @@ struct Class {
     /// Counts activations, to break ties first come, first served.
     arrivals: u64,
     len: usize,
-    /// Which making of the class this is, to tell its entry in the order of classes from a
-    /// predecessor's at the same priority.
-    made: u64,
+    /// The number of its entry in the order of classes (0 while it has none), to tell it from
+    /// stale entries of the same priority.
+    listing: u64,
 }
 
 impl Class {
@@ -174,20 +174,21 @@ impl Class {
         if let Some((ticket, &(job, key))) = self.retries.iter().find(|(_, (_, key))| !blocked(*key)) {
             return Some(Head { job, key, place: Place { priority, key, ticket, retry: true } });
         }
-        while let Some(Reverse(turn)) = self.turns.peek().copied() {
-            if self.is_current(&turn) {
+        // Keys held back (their own gate is closed) are set aside, then put back.
+        let mut passed = Vec::new();
+        let mut found = None;
+        while let Some(&Reverse(turn)) = self.turns.peek() {
+            if !self.is_current(&turn) {
+                self.turns.pop(); // stale
+            } else if blocked(turn.2) {
+                passed.extend(self.turns.pop());
+            } else {
+                found = Some(turn.2);
                 break;
             }
-            self.turns.pop();
         }
-        let Reverse(first) = *self.turns.peek()?;
-        let key = if blocked(first.2) {
-            // The slow path: the first key in line is held back (its own gate is closed).
-            let turns = self.turns.iter().map(|Reverse(t)| *t).filter(|t| self.is_current(t) && !blocked(t.2));
-            turns.min()?.2
-        } else {
-            first.2
-        };
+        self.turns.extend(passed);
+        let key = found?;
         let (ticket, &job) = self.lanes.get(&key)?.jobs.front()?;
         Some(Head { job, key, place: Place { priority, key, ticket, retry: false } })
     }
@@ -216,10 +217,12 @@ pub struct QueueFootprint {
 pub struct FairQueue {
     /// By priority's bits.
     classes: HashMap<u64, Class>,
-    /// The classes by priority, highest first; an entry whose class is gone or remade is stale.
+    /// The classes with jobs, by priority, highest first; an entry whose class is gone or
+    /// holds another listing is stale. (An emptied class kept for its idle lanes loses its
+    /// entry when met, and gets a new one when it refills.)
     order: BinaryHeap<(Priority, u64)>,
-    /// Classes made so far.
-    made: u64,
+    /// Listings made so far.
+    listings: u64,
     len: usize,
     /// Classes that emptied with idle lanes to remember, oldest first (some may have refilled).
     emptied: VecDeque<Priority>,
@@ -249,10 +252,11 @@ impl FairQueue {
         let ticket = self.tickets;
         self.tickets += 1;
         self.len += 1;
-        if !self.classes.contains_key(&priority.bits()) {
-            self.made += 1;
-            self.classes.insert(priority.bits(), Class { made: self.made, ..Class::default() });
-            self.order.push((priority, self.made));
+        let class = self.classes.entry(priority.bits()).or_default();
+        if class.listing == 0 {
+            self.listings += 1;
+            class.listing = self.listings;
+            self.order.push((priority, self.listings));
             self.tidy_order();
         }
         let class = self.classes.entry(priority.bits()).or_default();
@@ -307,7 +311,7 @@ impl FairQueue {
     fn tidy_order(&mut self) {
         if self.order.len() > 2 * self.classes.len() + STALE_SLACK {
             let classes = &self.classes;
-            self.order.retain(|&(p, made)| classes.get(&p.bits()).is_some_and(|c| c.made == made));
+            self.order.retain(|&(p, listing)| classes.get(&p.bits()).is_some_and(|c| c.listing == listing));
         }
     }
 
@@ -330,26 +334,29 @@ impl FairQueue {
 
     /// The job that starts next, passing over keys for which `blocked` holds.
     pub fn head(&mut self, blocked: impl Fn(KeyId) -> bool) -> Option<Head> {
-        while let Some(&(priority, made)) = self.order.peek() {
-            if self.classes.get(&priority.bits()).is_some_and(|c| c.made == made) {
-                break;
+        // Classes whose every waiting key is held back are set aside, then put back.
+        let mut passed = Vec::new();
+        let mut head = None;
+        while let Some(&(priority, listing)) = self.order.peek() {
+            match self.classes.get_mut(&priority.bits()) {
+                Some(class) if class.listing == listing && class.len > 0 => {
+                    head = class.head(priority, &blocked);
+                    if head.is_some() {
+                        break;
+                    }
+                    passed.extend(self.order.pop());
+                }
+                Some(class) if class.listing == listing => {
+                    class.listing = 0; // emptied, kept for its idle lanes
+                    self.order.pop();
+                }
+                _ => {
+                    self.order.pop(); // stale
+                }
             }
-            self.order.pop();
         }
-        let &(highest, _) = self.order.peek()?;
-        if let Some(head) = self.class_head(highest, &blocked) {
-            return Some(head);
-        }
-        // The slow path: the highest class is empty (kept for its idle lanes) or holds only
-        // keys that are held back.
-        let classes = &self.classes;
-        let live = |&&(p, made): &&(Priority, u64)| classes.get(&p.bits()).is_some_and(|c| c.made == made && c.len > 0);
-        let mut order: BinaryHeap<(Priority, u64)> = self.order.iter().filter(live).copied().collect();
-        std::iter::from_fn(|| order.pop()).find_map(|(priority, _)| self.class_head(priority, &blocked))
-    }
-
-    fn class_head(&mut self, priority: Priority, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
-        self.classes.get_mut(&priority.bits())?.head(priority, blocked)
+        self.order.extend(passed);
+        head
     }
 
     /// Takes out the job [`head`](Self::head) returned: it starts.

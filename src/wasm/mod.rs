@@ -224,6 +224,14 @@ impl Core {
         self.out.as_ptr()
     }
 
+    /// For tests only: traps on purpose (a panic, which `panic = "abort"` makes a wasm
+    /// `unreachable`: JS sees a `WebAssembly.RuntimeError`), as a bug in the core would. This
+    /// `Core` is unusable afterwards (its borrow flag stays taken); others are not touched.
+    #[wasm_bindgen(js_name = __trapForTests)]
+    pub fn trap_for_tests(&mut self) {
+        panic!("a trap forced by a test");
+    }
+
     /// Takes a job that is not running out. Returns whether it was waiting.
     pub fn cancel(&mut self, now: f64, job: f64) -> bool {
         self.scheduler.cancel(millis(now), job as u64)

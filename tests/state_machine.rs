@@ -436,21 +436,25 @@ fn any_sequence_of_calls_keeps_the_invariants() {
     runner.run(&sequences(400), |(config, ops)| run(&config, &ops)).unwrap();
 }
 
-/// The long run: `SLUICE_SOAK_STEPS` steps in all (default 10 million), in sequences of up to
-/// 2 000 calls. Started by `scripts/soak-core.sh`.
+/// The long run: at least `SLUICE_SOAK_STEPS` steps in all (default 10 million), in
+/// sequences of up to 2 000 calls. Started by `scripts/soak-core.sh`.
 #[test]
 #[ignore]
 fn soak() {
-    let steps: usize = std::env::var("SLUICE_SOAK_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
-    let per_case = 2_000;
-    let cases = steps.div_ceil(per_case / 2) as u32; // sequences average half their maximum
+    let steps: u64 = std::env::var("SLUICE_SOAK_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
     let started = std::time::Instant::now();
-    let mut runner = TestRunner::new(RunnerConfig { cases, failure_persistence: persistence(), ..RunnerConfig::default() });
-    let done = std::cell::Cell::new(0u64);
-    let result = runner.run(&sequences(per_case), |(config, ops)| {
-        done.set(done.get() + ops.len() as u64);
-        run(&config, &ops)
-    });
-    println!("soak: {} steps in {cases} sequences, {:.1} s", done.get(), started.elapsed().as_secs_f64());
-    result.unwrap();
+    let (done, mut sequences_run) = (std::cell::Cell::new(0u64), 0u32);
+    while done.get() < steps {
+        let cases = 500;
+        let mut runner = TestRunner::new(RunnerConfig { cases, failure_persistence: persistence(), ..RunnerConfig::default() });
+        let result = runner.run(&sequences(2_000), |(config, ops)| {
+            done.set(done.get() + ops.len() as u64);
+            run(&config, &ops)
+        });
+        sequences_run += cases;
+        if let Err(failure) = result {
+            panic!("after {} steps: {failure}", done.get());
+        }
+    }
+    println!("soak: {} steps in {sequences_run} sequences, {:.1} s, no failure", done.get(), started.elapsed().as_secs_f64());
 }

@@ -4,65 +4,9 @@
 
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
+use super::limit_kind::{LimitKind, DAY_MS, MINUTE_MS};
 use super::feedback::Observation;
 use super::time::Millis;
-
-pub const MINUTE_MS: u64 = 60_000;
-pub const DAY_MS: u64 = 86_400_000;
-
-/// The limits sluice knows, each a resource counted over a window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LimitKind {
-    RequestsPerMinute,
-    TokensPerMinute,
-    InputTokensPerMinute,
-    OutputTokensPerMinute,
-    RequestsPerDay,
-    TokensPerDay,
-}
-
-impl LimitKind {
-    pub const ALL: [LimitKind; 6] = [
-        LimitKind::RequestsPerMinute,
-        LimitKind::TokensPerMinute,
-        LimitKind::InputTokensPerMinute,
-        LimitKind::OutputTokensPerMinute,
-        LimitKind::RequestsPerDay,
-        LimitKind::TokensPerDay,
-    ];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn resource(self) -> Resource {
-        match self {
-            LimitKind::RequestsPerMinute | LimitKind::RequestsPerDay => Resource::Requests,
-            LimitKind::TokensPerMinute | LimitKind::TokensPerDay => Resource::Tokens,
-            LimitKind::InputTokensPerMinute => Resource::InputTokens,
-            LimitKind::OutputTokensPerMinute => Resource::OutputTokens,
-        }
-    }
-
-    pub fn window_ms(self) -> u64 {
-        match self {
-            LimitKind::RequestsPerDay | LimitKind::TokensPerDay => DAY_MS,
-            _ => MINUTE_MS,
-        }
-    }
-
-    /// The name users know the limit by (the JS option name).
-    pub fn name(self) -> &'static str {
-        match self {
-            LimitKind::RequestsPerMinute => "requestsPerMinute",
-            LimitKind::TokensPerMinute => "tokensPerMinute",
-            LimitKind::InputTokensPerMinute => "inputTokensPerMinute",
-            LimitKind::OutputTokensPerMinute => "outputTokensPerMinute",
-            LimitKind::RequestsPerDay => "requestsPerDay",
-            LimitKind::TokensPerDay => "tokensPerDay",
-        }
-    }
-}
 
 /// The share of a window's limit that may go out at once, in millionths (1_000_000 = all of it).
 pub type BurstPpm = u32;
@@ -185,20 +129,12 @@ impl Budget {
         self.keeps_unused = true;
     }
 
-    pub fn keeps_unused(&self) -> bool {
-        self.keeps_unused
-    }
-
     fn active(&self) -> impl Iterator<Item = (LimitKind, &Bucket)> {
         LimitKind::ALL.into_iter().filter_map(|k| self.buckets[k.index()].as_ref().map(|b| (k, b)))
     }
 
     fn active_mut(&mut self) -> impl Iterator<Item = (LimitKind, &mut Bucket)> {
         LimitKind::ALL.into_iter().zip(self.buckets.iter_mut()).filter_map(|(k, b)| b.as_mut().map(|b| (k, b)))
-    }
-
-    pub fn has(&self, kind: LimitKind) -> bool {
-        self.buckets[kind.index()].is_some()
     }
 
     pub fn bucket(&self, kind: LimitKind) -> Option<&Bucket> {
@@ -305,6 +241,19 @@ impl Budget {
         }
     }
 
+    /// What a 429 implies, given what its response said (`observed`) and what the refused
+    /// attempt had reserved. Without a `remaining`, it did not say which limit it hit: every
+    /// bucket is taken for empty. With one short of the reservation though sluice's budget
+    /// held it, the provider does not give back unused tokens as sluice did: from now on
+    /// nothing unused is given back.
+    pub fn rate_limited(&mut self, observed: &[Observation], reserved: &Cost) {
+        if !observed.iter().any(|o| o.remaining.is_some()) {
+            self.drain();
+        } else if observed.iter().any(|o| short_of_tokens(o, reserved)) {
+            self.keep_unused();
+        }
+    }
+
     /// After a 429 that did not say which limit it hit: every bucket is taken for empty.
     pub fn drain(&mut self) {
         for (_, bucket) in self.active_mut() {
@@ -406,6 +355,16 @@ impl Budget {
                 learned: !self.fixed[kind.index()],
             })
             .collect()
+    }
+}
+
+/// Whether `o` says a token bucket held less than `cost` needs of it.
+fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
+    match (o.resource, o.remaining) {
+        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
+            remaining < cost.amount(r)
+        }
+        _ => false,
     }
 }
 

@@ -180,6 +180,18 @@ mod learned {
     }
 
     #[test]
+    fn a_learned_token_limit_holds_the_largest_request_served() {
+        let mut s = Scheduler::new(Config::default(), 0).unwrap();
+        let id = s.submit(0, JobSpec { cost: Cost::total(4_000), ..keyed("") }).unwrap();
+        s.poll(0);
+        assert_eq!(started(&mut s), vec![id]);
+        let outcome = succeeded(&[("x-ratelimit-limit-tokens", "1")], Some(Usage { input: 1_000, output: 2_000 }));
+        s.finish(0, id, outcome);
+        assert_eq!(s.limit(LimitKind::TokensPerMinute).unwrap().limit, 3_000, "it served a request of 3 000");
+        assert!(s.submit(1, JobSpec { cost: Cost::total(3_000), ..keyed("") }).is_ok(), "not EstimateTooLarge");
+    }
+
+    #[test]
     fn later_evidence_corrects_a_learned_limit_upwards() {
         let mut s = Scheduler::new(Config { transit_ms: 0, ..Config::default() }, 0).unwrap();
         one(&mut s, 0, succeeded(&[("x-ratelimit-limit-requests", "2")], None));

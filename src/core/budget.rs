@@ -60,7 +60,8 @@ pub const LEARNED_LIMIT_TTL_MS: u64 = 60 * MINUTE_MS;
 
 /// In one window, a bucket that started full serves at most its capacity plus a window's
 /// refill: twice its limit. So a learned limit is never below half of what the provider was
-/// seen to serve within one of its windows.
+/// seen to serve within one of its windows, nor below the largest single request it served
+/// (providers refuse a request larger than the limit).
 const SERVED_PER_LIMIT: u64 = 2;
 
 /// What the provider served (attempts that succeeded, at their real usage) in the current
@@ -69,6 +70,14 @@ const SERVED_PER_LIMIT: u64 = 2;
 struct Served {
     since: Millis,
     amount: u64,
+    largest: u64,
+}
+
+impl Served {
+    /// The least the limit can be.
+    fn floor(&self) -> u64 {
+        self.amount.div_ceil(SERVED_PER_LIMIT).max(self.largest)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -100,7 +109,7 @@ impl Budget {
             transit_ms,
             keeps_unused: false,
             stated_at: [now; 6],
-            served: [Served { since: now, amount: 0 }; 6],
+            served: [Served { since: now, ..Served::default() }; 6],
             now,
         };
         for &(kind, limit) in limits {
@@ -185,11 +194,12 @@ impl Budget {
             let window = self.bucket(kind).map_or(kind.window_ms(), Bucket::window_ms);
             let served = &mut self.served[kind.index()];
             if now.saturating_sub(served.since) >= window {
-                *served = Served { since: now, amount: 0 };
+                *served = Served { since: now, ..Served::default() };
             }
             let proven = reserved.amount(kind.resource()).min(actual.amount(kind.resource()));
             served.amount = served.amount.saturating_add(proven);
-            let floor = served.amount.div_ceil(SERVED_PER_LIMIT);
+            served.largest = served.largest.max(proven);
+            let floor = served.floor();
             if self.fixed[kind.index()] || self.bucket(kind).map_or(true, |b| b.limit() >= floor) {
                 continue;
             }
@@ -206,7 +216,7 @@ impl Budget {
         if now.saturating_sub(served.since) >= window {
             return 0;
         }
-        served.amount.div_ceil(SERVED_PER_LIMIT)
+        served.floor()
     }
 
     fn state(&self, kind: LimitKind) -> Option<LimitState> {

@@ -17,8 +17,10 @@
 //! limiter.finish(2_500, job, Outcome { usage, ..Outcome::of(OutcomeKind::Success) });
 //! ```
 //!
-//! The core (this crate's root) is pure: time comes in on every call. The `wasm` module, built
-//! only for `wasm32`, binds it for the JavaScript package.
+//! The core (this crate's root) is pure: time comes in on every call. The `wire` module says
+//! how numbers from JavaScript and the core's answers are encoded (plain Rust, tested
+//! natively); the `wasm` module, built only for `wasm32`, is the `#[wasm_bindgen]` shell that
+//! binds the two for the JavaScript package.
 
 mod core;
 pub use crate::core::*;

@@ -7,9 +7,10 @@
 //! ahead of one that has been flooding: it never waits behind the flood. First-in first-out
 //! within a key.
 //!
-//! Every waiting job's place is indexed, so a job leaves from anywhere at once (cancelled,
-//! expired) and the queue never hands out one that left. Memory follows the waiting jobs: a
-//! priority class goes when its last job does, a key's lane soon after its last job.
+//! Pushing a job hands out its [`Place`], which its owner keeps: with it the job leaves from
+//! anywhere at once (cancelled, expired), and the queue never hands out one that left. Memory
+//! follows the waiting jobs: a priority class goes when its last job does (a few stay a little
+//! longer: `KEPT_EMPTY_CLASSES`), a key's lane soon after its last job.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -17,7 +18,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use super::fifo::{Fifo, Ticket};
 
 pub type JobId = u64;
-/// An interned key; see [`Keys`](super::keys::Keys).
+/// A key (tenant) interned to a small id while jobs or a gate hold it.
 pub type KeyId = u32;
 
 /// A job's priority: any number, higher first (ordered as `f64::total_cmp` orders them).

@@ -278,7 +278,8 @@ impl Budget {
     /// where the user set none. Returns the limit if it changed.
     pub fn observe(&mut self, o: &Observation, charged_since: &Ledger, started_at: Millis, now: Millis) -> Option<LimitState> {
         let resource = o.resource?;
-        let window = o.window_ms.unwrap_or_else(|| infer_window(o)).min(MAX_WINDOW_MS);
+        // A window or a limit of 0 says nothing (the parser never reads one; a host might).
+        let window = o.window_ms.filter(|&w| w > 0).unwrap_or_else(|| infer_window(o)).min(MAX_WINDOW_MS);
         let daily = window >= DAY_MS;
         let kind = match resource {
             Resource::Requests if daily => LimitKind::RequestsPerDay,
@@ -290,7 +291,7 @@ impl Budget {
         };
         let window = if daily { DAY_MS } else { window };
         let mut changed = None;
-        if let Some(stated) = o.limit.filter(|_| !self.fixed[kind.index()]) {
+        if let Some(stated) = o.limit.filter(|&l| l > 0 && !self.fixed[kind.index()]) {
             // A bucket holds no more than its limit, and the provider served what it served.
             let limit = stated.max(o.remaining.unwrap_or(0)).max(self.served_floor(kind, window, now));
             self.stated_at[kind.index()] = now;

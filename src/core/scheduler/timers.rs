@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{Job, Scheduler, State};
+use super::{Job, Rejection, Scheduler, State};
 use crate::core::concurrency::Signal;
 use crate::core::cost::Cost;
 use crate::core::queue::JobId;
@@ -62,10 +62,14 @@ impl Scheduler {
                 break;
             }
             self.backoffs.pop();
-            if let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == State::Waiting) {
-                self.backing_off -= 1;
-                job.state = State::Queued(self.queue.push_retry(id, job.priority, job.key));
+            let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == State::Waiting) else { continue };
+            if let Some(too_large) = self.budget.too_large(&job.cost) {
+                // A limit learned while its attempt ran can never hold it: it would wait forever.
+                self.reject_queued(now, id, Some(Rejection::TooLarge(too_large)));
+                continue;
             }
+            self.backing_off -= 1;
+            job.state = State::Queued(self.queue.push_retry(id, job.priority, job.key));
         }
     }
 

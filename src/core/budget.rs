@@ -64,8 +64,9 @@ pub const LEARNED_LIMIT_TTL_MS: u64 = 60 * MINUTE_MS;
 /// (providers refuse a request larger than the limit).
 const SERVED_PER_LIMIT: u64 = 2;
 
-/// What the provider served (attempts that succeeded, at their real usage) in the current
-/// fixed window of one limit kind: evidence that its limit is not lower.
+/// What the provider served in the current fixed window of one limit kind (attempts that
+/// succeeded, each at the smaller of its reservation and its reported usage): evidence that
+/// its limit is not lower.
 #[derive(Clone, Copy, Debug, Default)]
 struct Served {
     since: Millis,

@@ -18,9 +18,8 @@
 //! ```
 //!
 //! The core (this crate's root) is pure: time comes in on every call. The `wire` module says
-//! how numbers from JavaScript and the core's answers are encoded (plain Rust, tested
-//! natively); the `wasm` module, built only for `wasm32`, is the `#[wasm_bindgen]` shell that
-//! binds the two for the JavaScript package.
+//! what the settings and the stats look like as numbers (plain Rust, tested natively); the
+//! `wasm` module, built only for `wasm32`, binds the core for the JavaScript package.
 
 mod core;
 pub use crate::core::*;

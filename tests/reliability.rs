@@ -31,24 +31,26 @@ fn a_cancelled_retry_behind_a_probing_key_is_never_started() {
     let b1 = s.submit(0, keyed("b")).unwrap();
     s.poll(0);
     assert_eq!(started(&mut s), vec![a1, b1, a2], "keys take turns");
-    s.finish(10, a1, rate_limited(1_000));
-    s.finish(10, a2, rate_limited(1_000));
-    s.finish(10, b1, rate_limited(1_500));
-    let c1 = s.submit(10, keyed("c")).unwrap();
-    let c2 = s.submit(10, keyed("c")).unwrap();
-    s.poll(10);
+    // The 429s come 900 ms in: the probe after the pause is waited for twice that (the gate's
+    // patience follows how long refusals take), so a2 stays behind a1's probe below.
+    s.finish(900, a1, rate_limited(1_000));
+    s.finish(900, a2, rate_limited(1_000));
+    s.finish(900, b1, rate_limited(1_500));
+    let c1 = s.submit(900, keyed("c")).unwrap();
+    let c2 = s.submit(900, keyed("c")).unwrap();
+    s.poll(900);
     assert_eq!(started(&mut s), vec![c1, c2]);
-    s.poll(1_010); // key a's gate is half open: a1 goes out as its probe, a2 waits behind it
+    s.poll(1_900); // key a's gate is half open: a1 goes out as its probe, a2 waits behind it
     assert_eq!(started(&mut s), vec![a1]);
-    s.poll(1_510); // b1 re-enters the retry lane behind a2; no slot is free
+    s.poll(2_400); // b1 re-enters the retry lane behind a2; no slot is free
     assert!(started(&mut s).is_empty());
-    assert!(s.cancel(1_510, b1));
-    s.finish(1_600, c1, Outcome::of(OutcomeKind::Success));
-    s.poll(1_600);
+    assert!(s.cancel(2_400, b1));
+    s.finish(2_500, c1, Outcome::of(OutcomeKind::Success));
+    s.poll(2_500);
     assert!(started(&mut s).is_empty(), "a2 waits for its key's probe; b1 was cancelled");
     assert_eq!(s.stats().queued, 1);
-    s.finish(1_700, a1, Outcome::of(OutcomeKind::Success));
-    s.poll(1_700);
+    s.finish(2_600, a1, Outcome::of(OutcomeKind::Success));
+    s.poll(2_600);
     assert_eq!(started(&mut s), vec![a2]);
 }
 

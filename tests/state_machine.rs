@@ -200,6 +200,8 @@ fn config() -> impl Strategy<Value = Config> {
                     seed,
                     transit_ms: transit,
                     attempt_lease_ms: lease,
+                    // Half the runs calibrate their estimates from settled usage.
+                    calibrate: seed % 2 == 0,
                 }
             },
         )

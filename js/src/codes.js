@@ -27,6 +27,11 @@ export const OUTCOME = Object.freeze({
 
 /** Hints for Core.finish: what an error says beside its status. */
 export const HINT = Object.freeze({ none: 0, network: 1, rateLimit: 2, overloaded: 3, quotaExhausted: 4 });
+/** A bit of Core.finish's hint: the job is never retried (its stream reached the caller). */
+export const NO_RETRY = 256;
+
+/** The limit a 429's body names, for Core.feedback. */
+export const NAMED = Object.freeze({ none: 0, requests: 1, tokens: 2, inputTokens: 3, outputTokens: 4 });
 
 /** Verdicts of Core.finish. */
 export const DONE = 0;

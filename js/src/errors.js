@@ -28,11 +28,21 @@ export class QueueTimeoutError extends SluiceError {
   }
 }
 
-/** An attempt ran longer than `timeoutMs`; its signal was aborted. */
+const TIMEOUTS = {
+  timeoutMs: 'The attempt ran longer than timeoutMs',
+  firstChunkTimeoutMs: 'The stream sent no chunk within firstChunkTimeoutMs',
+  idleTimeoutMs: 'The stream sent no chunk for idleTimeoutMs',
+};
+
+/**
+ * An attempt ran longer than `timeoutMs`, or its stream waited longer than `firstChunkTimeoutMs`
+ * for its first chunk or `idleTimeoutMs` for a next one (`option` says which); it was aborted.
+ */
 export class TimeoutError extends SluiceError {
-  constructor(timeoutMs) {
-    super(`The attempt ran longer than timeoutMs (${timeoutMs} ms) and was aborted`, 'TIMEOUT');
+  constructor(timeoutMs, option = 'timeoutMs') {
+    super(`${TIMEOUTS[option]} (${timeoutMs} ms) and was aborted`, 'TIMEOUT');
     this.timeoutMs = timeoutMs;
+    this.option = option;
   }
 }
 
@@ -54,10 +64,10 @@ export class RetryError extends SluiceError {
   }
 }
 
-/** `maxQueue` jobs were already waiting. */
+/** `maxQueue` jobs were already waiting (with `maxQueue: 0`, the job could not start at once). */
 export class QueueFullError extends SluiceError {
   constructor(maxQueue) {
-    super(`The queue is full: maxQueue (${maxQueue}) jobs are already waiting`, 'QUEUE_FULL');
+    super(maxQueue === 0 ? 'The job cannot start now and maxQueue is 0' : `The queue is full: maxQueue (${maxQueue}) jobs are already waiting`, 'QUEUE_FULL');
     this.maxQueue = maxQueue;
   }
 }
@@ -79,5 +89,30 @@ export class EstimateTooLargeError extends RangeError {
     this.estimate = estimate;
     this.limit = limit;
     this.capacity = capacity;
+  }
+}
+
+/** `limiter.clear()` took the job out of the queue before it started. */
+export class ClearedError extends SluiceError {
+  constructor() {
+    super('The job was cleared from the queue before it started', 'CLEARED');
+  }
+}
+
+/** The limiter was closed: no new job is taken, and `close({ drain: false })` drops waiting ones. */
+export class ClosedError extends SluiceError {
+  constructor() {
+    super('The limiter is closed', 'CLOSED');
+  }
+}
+
+/**
+ * The limiter's core failed (a WebAssembly trap: a bug in sluice, never the caller's doing).
+ * Every job of that limiter settles with it and the limiter refuses new work with it; other
+ * limiters are not affected. `cause` is the trap.
+ */
+export class SluiceInternalError extends SluiceError {
+  constructor(cause) {
+    super(`sluice failed internally and this limiter stopped (please report it): ${cause?.message ?? cause}`, 'INTERNAL', { cause });
   }
 }

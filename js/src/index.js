@@ -10,5 +10,8 @@ export {
   QueueFullError,
   RetryError,
   EstimateTooLargeError,
+  ClearedError,
+  ClosedError,
+  SluiceInternalError,
 } from './errors.js';
 export { readUsage } from './usage.js';

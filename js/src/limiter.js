@@ -3,89 +3,46 @@
 // Each task is called from its own caller's continuation (`await admitted; task()`), never from
 // the code path that freed a slot for it: in Workers, a task started from another request's
 // context never gets its I/O back.
-import { Core, wasmMemory } from '../wasm/sluice.js';
+import { Core } from '../wasm/sluice.js';
+import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { AbortError, EstimateTooLargeError, QueueFullError, QueueTimeoutError, RetryError, TimeoutError } from './errors.js';
+import { bodyUsage, discard } from './body.js';
+import { AbortError, ClearedError, ClosedError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
-import { checkClass, LIMIT_NAMES, parseJobOptions, parseLimiterOptions } from './options.js';
+import { KeyFigures } from './keyfigures.js';
+import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
+import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
-import { checkUsage, readUsage } from './usage.js';
+import { holdStream } from './stream.js';
+import { readUsage } from './usage.js';
 import * as check from './validate.js';
-
-// A job id's low 26 bits are its slot in the core (src/core/slab.rs).
-const SLOTS = 2 ** 26;
-
-// setTimeout's longest delay; longer waits re-arm when it fires.
-const MAX_DELAY = 2 ** 31 - 1;
+import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
 // In Workers, a request that waits on a promise only another request resolves, with nothing
 // of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
 // context, re-armed at least this often (see shared/edge-runtimes.md, "Request contexts").
 const KEEP_AWAKE_MS = 1_000;
 const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+// Workers: a job woken whose own continuation has not run this long after is taken to be gone
+// with its request (the client left and the runtime dropped the request's pending work): its
+// attempt ends as aborted, so that its slot is not held for `attemptLeaseMs`. The clock only
+// moves across I/O in production, so this is time the isolate spent serving other requests.
+const WAKE_GRACE_MS = 2_000;
+
+// setTimeout's longest delay; longer waits re-arm when it fires.
+const MAX_DELAY = 2 ** 31 - 1;
 
 /** The host clock: monotonic milliseconds. Read when needed, never at import. */
 const now = () => Math.floor(performance.now());
 
-/**
- * The core's output, read in place in the module's memory. When the memory grows, its old
- * buffer is detached and the view reads as empty: then it is made anew.
- */
-let heap = new Float64Array(0);
-/** The index in `heap` of the core's output at byte address `pointer`. */
-function at(pointer) {
-  if (heap.length === 0) heap = new Float64Array(wasmMemory().buffer);
-  return pointer / 8;
-}
-
 const idOf = (job) => job.generation * SLOTS + job.slot;
 
-/** The job option behind an estimate that a limit could not hold, when the estimate is split. */
-const SPLIT_OPTION = { inputTokensPerMinute: 'inputTokens', outputTokensPerMinute: 'maxOutputTokens' };
-const estimateOption = (limit, split) => (split ? (SPLIT_OPTION[limit] ?? 'inputTokens + maxOutputTokens') : 'tokens');
-
-/** Turns a core rejection `[kind, a, b, c]` of a job with options `o` into its error. */
-function rejectionError(kind, a, b, c, o) {
-  if (kind === code.QUEUE_TIMEOUT) return new QueueTimeoutError(a, b);
-  if (kind === code.TOO_LARGE) return new EstimateTooLargeError(estimateOption(LIMIT_NAMES[a], o.inputTokens >= 0), b, LIMIT_NAMES[a], c);
-  return new QueueFullError(a);
-}
-
-/**
- * What a task receives. The AbortSignal is made only if the task reads it: most calls
- * never need one, and a controller per call would cost every call.
- */
-class AttemptContext {
-  #controller = null;
-  #reason = undefined;
-  #aborted = false;
-  /** @type {{inputTokens: number, outputTokens: number} | null} */
-  usage = null;
-
-  constructor(attempt) {
-    this.attempt = attempt;
-  }
-
-  get signal() {
-    if (this.#controller === null) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  /** Tells the limiter what the call really used, when the result does not say (streams). */
-  reportUsage(usage) {
-    this.usage = checkUsage(usage);
-  }
-
-  abort(reason) {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
-}
+/** How a closed limiter treats its waiting jobs (`close({ drain })`). */
+const DRAIN = 1;
+const REJECT = 2;
+const CLOSE_OPTIONS = new Set(['drain']);
+/** Whether an event row names a key (a key's gate closing or opening). */
+const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] === 1;
 
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
@@ -100,14 +57,28 @@ class Job {
     this.o = o;
     /** The attempt the core started last. */
     this.attempt = 0;
+    /** While the job waits: how to wake it, and its abort listener. */
     this.resolve = null;
-    this.reject = null;
     this.onAbort = null;
+    /** What woke it, for its own continuation to act on: the attempt to start, or an error. */
+    this.decision = 0;
+    /** Workers: the timer of the job's own request context (see #keepAwake), kept while asleep. */
     this.timer = null;
+    /** From the start of a wait until the job's own continuation has run. */
+    this.asleep = false;
+    /** Its times and usage, while someone listens to `started` or `settled` (lifecycle.js). */
+    this.trace = null;
   }
 }
 
+/** Tests only (not exported by the package): makes `limiter`'s core trap at its next poll, finish or submit. */
+export let trapForTests;
+
 export class Limiter extends EventTarget {
+  static {
+    trapForTests = (limiter) => limiter.#core.trapNextCallForTests();
+  }
+
   #core;
   #classify;
   /** Whether the jitter still needs a random seed (drawn at first use, never at import). */
@@ -130,6 +101,21 @@ export class Limiter extends EventTarget {
   #lastReading = 0;
   /** Whether each waiting job holds its own timer (Workers). */
   #ownTimers = inWorkers();
+  /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
+  #unconfirmed = new Map();
+  /** Listeners of the per-job events, made when the first one comes. */
+  #jobEvents = null;
+  /** Producers waiting for the queue to shrink: `{ limit, resolve }` (onQueueBelow). */
+  #below = [];
+  #paused = false;
+  /** 0 open; closed: DRAIN lets waiting jobs run, REJECT drops them. */
+  #closed = 0;
+  /** Per-key figures, made when the first keyed attempt ends. */
+  #keyFigures = null;
+  /** What reading the last attempt's outcome threw (see #finish). */
+  #unreadable = undefined;
+  /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
+  #dead = null;
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
@@ -157,6 +143,18 @@ export class Limiter extends EventTarget {
     check.func('task', task);
     const o = parseJobOptions(opts);
     if (o.signal?.aborted) return Promise.reject(new AbortError(o.signal.reason));
+    if (this.#closed !== 0) return Promise.reject(new ClosedError());
+    if (this.#dead !== null) return Promise.reject(this.#dead);
+    try {
+      return this.#submit(task, o);
+    } catch (e) {
+      const dead = this.#trapped(e);
+      if (dead) return Promise.reject(dead);
+      throw e;
+    }
+  }
+
+  #submit(task, o) {
     if (this.#unseeded) {
       this.#unseeded = false;
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
@@ -170,8 +168,7 @@ export class Limiter extends EventTarget {
       : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
     if (submitted === 0) {
       this.#core.rejection();
-      const i = at(this.#core.outPtr());
-      const error = rejectionError(heap[i], heap[i + 1], heap[i + 2], heap[i + 3], o);
+      const error = readRejection(this.#core.outPtr(), o);
       this.#emit('dropped', { key: o.key || undefined, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
@@ -179,8 +176,16 @@ export class Limiter extends EventTarget {
     }
     const id = Math.abs(submitted); // negative: every slot is taken, no poll can start it now
     const job = new Job(id, task, o);
+    // A job still in the slot is one the core has given up for lost (its attempt outlived
+    // `attemptLeaseMs`): it no longer counts as active, and its late end is ignored.
+    if (this.#jobs[id % SLOTS] !== undefined) this.#active -= 1;
     this.#jobs[id % SLOTS] = job;
     this.#active += 1;
+    const events = this.#jobEvents;
+    if (events !== null) {
+      if (events.tracing) job.trace = new Trace(now());
+      if (events.queued) events.emit(this, 'queued', { id, key: o.key || undefined, priority: o.priority });
+    }
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
@@ -188,25 +193,117 @@ export class Limiter extends EventTarget {
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
-  /** The reaction to any job's admission. */
-  #admitted = (job) => this.#attempts(job);
+  /** Tells the `settled` listeners how a traced job ended (its promise settles right after). */
+  #settled(job, outcome, result) {
+    const events = this.#jobEvents;
+    if (!events.settled) return;
+    const { trace } = job;
+    const key = job.o.key || undefined;
+    const latencyMs = now() - trace.queuedAt;
+    const detail =
+      outcome === 'fulfilled'
+        ? { id: idOf(job), key, outcome, value: result, attempts: job.attempt, latencyMs, usage: trace.usage }
+        : { id: idOf(job), key, outcome, error: result, attempts: job.attempt, latencyMs, usage: trace.usage };
+    events.emit(this, 'settled', detail);
+  }
+
+  /** The reaction to any job's admission, in the job's own continuation. */
+  #admitted = (job) => {
+    if (job.trace !== null && job.decision instanceof Error) this.#settled(job, 'rejected', job.decision);
+    return this.#attempts(this.#woken(job));
+  };
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
-   * arguments, to estimate each call's tokens.
+   * arguments, to estimate each call's tokens. `fn` is called with the attempt's context as
+   * `this` (its `signal`, `attempt`, `reportUsage`), which an arrow function simply ignores.
    */
   wrap(fn, opts) {
     check.func('fn', fn);
     if (typeof opts !== 'function') parseJobOptions(opts);
-    return (...args) => this.schedule(() => fn(...args), typeof opts === 'function' ? opts(...args) : opts);
+    return (...args) => this.schedule((ctx) => fn.apply(ctx, args), typeof opts === 'function' ? opts(...args) : opts);
   }
 
   /** Calls `listener(detail)` on each event of `type`; returns a function that stops it. */
   on(type, listener) {
     check.func('listener', listener);
+    if (JOB_EVENTS.includes(type)) return (this.#jobEvents ??= new JobListeners()).on(type, listener);
     const handler = (event) => listener(event.detail);
     this.addEventListener(type, handler);
     return () => this.removeEventListener(type, handler);
+  }
+
+  // The per-job events are dispatched only while someone listens: the limiter counts their listeners.
+  addEventListener(type, listener, options) {
+    super.addEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) (this.#jobEvents ??= new JobListeners()).added(type, listener);
+  }
+
+  removeEventListener(type, listener, options) {
+    super.removeEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) this.#jobEvents?.removed(type, listener);
+  }
+
+  /** Nothing starts until `resume()`: running attempts go on, new jobs queue. */
+  pause() {
+    this.#core.setPaused((this.#paused = true));
+  }
+
+  resume() {
+    this.#core.setPaused((this.#paused = false));
+    this.#pump();
+  }
+
+  /** Rejects every job waiting to start (or backing off to retry) with ClearedError; returns how many. */
+  clear() {
+    return this.#dropWaiting(ClearedError);
+  }
+
+  /**
+   * Takes no new job (they reject with ClosedError) and resolves when the limiter is idle.
+   * `drain: true` (the default) lets the waiting jobs run; `false` rejects them with ClosedError.
+   */
+  close(options) {
+    const o = check.options('options', options, CLOSE_OPTIONS);
+    const drain = o.drain === undefined || check.boolean('drain', o.drain);
+    if (this.#closed !== REJECT) this.#closed = drain ? DRAIN : REJECT;
+    if (!drain) this.#dropWaiting(ClosedError);
+    return this.onIdle();
+  }
+
+  /**
+   * Changes limits at run time (an account moved to another tier): `maxConcurrent`, `maxQueue`
+   * and the rate limits, checked as the constructor checks them. A lower limit rejects the waiting
+   * jobs it can never hold.
+   */
+  update(options) {
+    const settings = parseUpdate(options);
+    const t = now();
+    this.#core.reconfigure(t, settings);
+    this.#pump(t);
+  }
+
+  /** Resolves when fewer than `limit` jobs wait to start: a producer awaits it before adding more. */
+  onQueueBelow(limit) {
+    check.integer('limit', limit);
+    if (this.#core.queued() < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#below.push({ limit, resolve }));
+  }
+
+  /** Rejects the jobs waiting to start or to retry with a new `ErrorClass`; returns how many. */
+  #dropWaiting(ErrorClass) {
+    const t = now();
+    let dropped = 0;
+    for (const job of this.#jobs) {
+      if (job === undefined || job.resolve === null) continue;
+      const id = idOf(job);
+      if (!this.#core.cancel(t, id)) continue;
+      this.#wake(job, new ErrorClass());
+      this.#forget(id);
+      dropped += 1;
+    }
+    this.#pump(t);
+    return dropped;
   }
 
   /** Resolves when no job is queued, backing off or running. */
@@ -217,12 +314,17 @@ export class Limiter extends EventTarget {
 
   /** A snapshot of the limiter: gauges, counters since it was built, and each budget's level. */
   stats() {
-    const s = JSON.parse(this.#core.statsJson());
-    const budgets = {};
-    for (const { name, ...level } of s.limits) budgets[name] = level;
-    delete s.limits;
-    if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
-    return { ...s, budgets };
+    if (this.#dead !== null) throw this.#dead;
+    let s;
+    try {
+      s = readStats(this.#core);
+    } catch (e) {
+      throw this.#trapped(e) ?? e;
+    }
+    s.tokens.used = s.tokens.input + s.tokens.output;
+    s.paused = this.#paused;
+    s.byKey = this.#keyFigures === null && this.#active === 0 ? {} : (this.#keyFigures ?? new KeyFigures()).snapshot(this.#jobs);
+    return s;
   }
 
   /**
@@ -237,6 +339,7 @@ export class Limiter extends EventTarget {
     this.#ready.delete(id);
     if (decided instanceof Error) {
       this.#forget(id);
+      if (job.trace !== null && job.attempt === 0) this.#settled(job, 'rejected', decided);
       return Promise.reject(decided);
     }
     job.attempt = decided | 0;
@@ -247,31 +350,101 @@ export class Limiter extends EventTarget {
   async #attempts(job) {
     const { task, o } = job;
     const id = idOf(job);
+    let streaming = false;
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
-        const watch = o.signal || o.timeoutMs !== Infinity ? this.#watch(ctx, o) : null;
+        const { trace } = job;
+        if (trace !== null) this.#started(job, trace);
+        const watch = watchAttempt(ctx, o);
         let value;
         let threw = false;
+        let held = null;
+        let stopped = undefined;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
+          // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
+          const result = value;
+          held = o.stream ? holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(job, ctx, result, error, usage, cancelled)) : null;
+          if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
+          // Another returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
+          const reading = held === null && ctx.usage === null ? bodyUsage(value) : null;
+          if (reading !== null) ctx.usage = await (watch ? Promise.race([reading, watch.promise]) : reading);
         } catch (e) {
+          held?.cancel(e);
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
           value = watch?.error ?? e;
+          stopped = watch?.error ?? (held && e instanceof SluiceError ? e : undefined);
           threw = true;
         } finally {
           watch?.dispose();
         }
-        const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (held && !threw) {
+          streaming = true;
+          return value;
+        }
+        const verdict = this.#finish(id, ctx, value, threw, stopped);
+        this.#ended(job, verdict, ctx.usage);
+        if (this.#unreadable !== undefined) {
+          const error = this.#unreadable;
+          this.#unreadable = undefined;
+          throw error;
+        }
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
+          if (trace !== null) this.#settled(job, 'fulfilled', value);
           return value;
         }
+        if (!threw) discard(value);
+        // Closed without draining: the retry never goes out.
+        if (this.#closed === REJECT && this.#core.cancel(now(), id)) throw new ClosedError();
         const next = this.#admit(job, now());
-        if (next !== job) await next;
+        if (next !== job) this.#woken(await next);
       }
+    } catch (e) {
+      const error = this.#trapped(e) ?? e;
+      if (job.trace !== null) this.#settled(job, 'rejected', error);
+      throw error;
+    } finally {
+      if (!streaming) this.#forget(id);
+    }
+  }
+
+  /** Tells the `started` listeners that an attempt of `job` begins. */
+  #started(job, trace) {
+    if (this.#jobEvents.started) {
+      this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
+    }
+  }
+
+  /** What an ended attempt adds to its key's figures and its job's trace. */
+  #ended(job, verdict, usage) {
+    if (job.o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(job.o.key, verdict, usage);
+    const { trace } = job;
+    if (trace !== null) {
+      if (this.#jobEvents.started) trace.since = now();
+      trace.add(usage);
+    }
+  }
+
+  /**
+   * A held stream has ended: its attempt ends with it, never retried (the caller has read it).
+   * The job settles then, for its listeners: with the stream's usage.
+   */
+  #streamEnded(job, ctx, value, error, usage, cancelled) {
+    if (error !== undefined || cancelled) ctx.abort(error); // the request behind it, if still open
+    if (ctx.usage === null) ctx.usage = usage;
+    const stopped = error instanceof AbortError || error instanceof TimeoutError ? error : undefined;
+    const id = idOf(job);
+    try {
+      const verdict = this.#finish(id, ctx, error ?? value, error !== undefined, stopped, code.NO_RETRY);
+      this.#unreadable = undefined; // the caller has its stream: nothing to fail with now
+      this.#ended(job, verdict, ctx.usage);
+      if (job.trace !== null) this.#settled(job, error === undefined ? 'fulfilled' : 'rejected', error ?? value);
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
     } finally {
       this.#forget(id);
     }
@@ -292,56 +465,125 @@ export class Limiter extends EventTarget {
     return job !== undefined && idOf(job) === id ? job : undefined;
   }
 
-  /** Waits until the core starts job `id`; resolves with the job (its `attempt` set). */
+  /**
+   * Waits until the core decides on job `id`; resolves with the job, its `decision` set (the
+   * attempt to start, or the error to fail with), for `#woken` to act on in its continuation.
+   */
   #admission(id, job) {
     const { signal } = job.o;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       if (signal?.aborted && this.#core.cancel(now(), id)) {
         // Aborted between two attempts: the retry never goes out.
         this.#forget(id);
-        reject(new AbortError(signal.reason));
+        job.decision = new AbortError(signal.reason);
+        resolve(job);
         this.#pump();
         return;
       }
       job.resolve = resolve;
-      job.reject = reject;
+      job.asleep = true;
       if (signal) {
-        job.onAbort = () => {
-          if (!this.#core.cancel(now(), id)) return;
-          this.#stopWaiting(job);
-          this.#forget(id);
-          reject(new AbortError(signal.reason));
-          this.#pump(); // the job may have held up the head of the queue
-        };
+        job.onAbort = () =>
+          this.#safely(() => {
+            if (!this.#core.cancel(now(), id)) return;
+            this.#wake(job, new AbortError(signal.reason));
+            this.#forget(id);
+            this.#pump(); // the job may have held up the head of the queue
+          });
         signal.addEventListener('abort', job.onAbort, { once: true });
       }
       if (this.#ownTimers) this.#keepAwake(id, job);
     });
   }
 
-  #stopWaiting(job) {
+  /**
+   * Wakes a waiting job with its decision. This may run in another request's context (the pump
+   * that freed the slot, another job's timer): so it leaves the job's own timer pending, and the
+   * job's continuation clears it (`#woken`). In Workers, a request whose own timer is cleared
+   * before its continuation has run has nothing of its own pending, and is cancelled as hung.
+   */
+  #wake(job, decision) {
     if (job.onAbort) job.o.signal.removeEventListener('abort', job.onAbort);
-    if (job.timer !== null) clearTimeout(job.timer);
-    job.resolve = job.reject = job.onAbort = job.timer = null;
+    const { resolve } = job;
+    job.resolve = job.onAbort = null;
+    job.decision = decision;
+    if (this.#ownTimers && typeof decision === 'number') this.#unconfirmed.set(job, now());
+    resolve(job);
   }
 
-  /** Workers: a timer in the waiting job's own context, at the next wake-up or sooner. */
+  /** Workers: ends the attempts of woken jobs whose continuation never came (WAKE_GRACE_MS). */
+  #dropUnconfirmed(t) {
+    for (const [job, woken] of this.#unconfirmed) {
+      if (t - woken < WAKE_GRACE_MS) continue;
+      this.#unconfirmed.delete(job);
+      const id = idOf(job);
+      job.decision = new AbortError(new Error('The request that scheduled this job ended before the job could start'));
+      this.#carryOut(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1), t);
+      this.#forget(id);
+    }
+  }
+
+  /** In the woken job's own continuation: ends its wait and returns it, or throws its error. */
+  #woken(job) {
+    job.asleep = false;
+    if (this.#unconfirmed.size !== 0) this.#unconfirmed.delete(job);
+    if (job.timer !== null) clearTimeout(job.timer);
+    job.timer = null;
+    if (job.decision instanceof Error) throw job.decision;
+    job.attempt = job.decision;
+    return job;
+  }
+
+  /**
+   * Workers: a timer in the waiting job's own request context, pending until the job's own
+   * continuation has run, so that the runtime never sees the request with nothing to wait for.
+   * It fires at the core's next wake-up (or within a second) and pumps: these timers are what
+   * wakes the queue in Workers, since the limiter's single timer may belong to a request that
+   * has ended (and then never fires). Timers firing at the same instant poll the core once.
+   */
   #keepAwake(id, job) {
     const t = now();
     const wake = this.#core.nextWake();
     const at = wake < 0 ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
     job.timer = setTimeout(() => {
       job.timer = null;
-      this.#pump();
-      if (job.resolve !== null) this.#keepAwake(id, job);
+      this.#safely(() => {
+        const t = now();
+        if (t !== this.#lastReading) this.#pump(t);
+        // Re-armed even when the job was just woken: workerd runs a continuation resolved from
+        // another request's context only while this request still has something pending.
+        if (job.asleep) this.#keepAwake(id, job);
+      });
     }, Math.max(0, at - t));
   }
 
   /**
    * Reports how an attempt ended and returns the core's verdict (codes.js). A value returned
-   * without a Response (an SDK's parsed body) is a success with nothing more to read.
+   * without a Response (an SDK's parsed body) is a success with nothing more to read. When
+   * reading the outcome throws (a `classify` that throws or returns no class, a throwing getter
+   * or `headers.forEach`), the attempt ends as fatal and that error is left in `#unreadable`
+   * for the job to fail with, so that its slot is freed at once.
    */
-  #finish(id, ctx, value, threw, stopped) {
+  #finish(id, ctx, value, threw, stopped, final = 0) {
+    if (this.#dead !== null) throw this.#dead;
+    let kind, status, hint, usage;
+    try {
+      [kind, status, hint] = this.#classifyOutcome(value, threw, stopped);
+      usage = ctx.usage ?? (threw ? null : readUsage(value));
+      ctx.usage = usage;
+    } catch (e) {
+      this.#unreadable = e;
+      [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
+    }
+    const t = now();
+    const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const verdict = readVerdict(out);
+    this.#carryOut(out, t); // finish polled too
+    return verdict;
+  }
+
+  /** `[kind, status, hint]` of an attempt's end, for `Core.finish`; gives the core the headers. */
+  #classifyOutcome(value, threw, stopped) {
     let kind = stopped instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
     let status = 0;
     let hint = 0;
@@ -355,21 +597,21 @@ export class Limiter extends EventTarget {
         if (verdict !== undefined) kind = code.OUTCOME[verdict];
       }
       const lines = headerLines(seen.headers);
-      if (lines || seen.retryDelay) this.#core.feedback(Date.now(), lines, seen.retryDelay);
+      if (lines || seen.retryDelay || seen.named) this.#core.feedback(Date.now(), lines, seen.retryDelay, seen.named);
     }
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
-    const usage = ctx.usage ?? (threw ? null : readUsage(value));
-    const t = now();
-    const i = at(this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1));
-    const verdict = heap[i + 2];
-    this.#carryOut(i, t); // finish polled too
-    return verdict;
+    return [kind, status, hint];
   }
 
   /** The error of a job whose retries ran out; `verdict` encodes the attempts and why. */
   #exhausted(verdict, value, threw, o) {
-    const seen = readOutcome(value, threw);
+    let seen;
+    try {
+      seen = readOutcome(value, threw);
+    } catch {
+      seen = { status: 0, headers: {} }; // read once already in #finish; a getter may throw once
+    }
     const error = new RetryError({
       attempts: Math.floor(verdict / 8),
       budget: (verdict & 4) !== 0,
@@ -382,87 +624,97 @@ export class Limiter extends EventTarget {
     return error;
   }
 
-  /**
-   * Aborts the attempt when the caller's signal fires or `timeoutMs` passes. Returns a promise
-   * that rejects then (to race against the task), or null when neither can happen.
-   */
-  #watch(ctx, { signal, timeoutMs }) {
-    let reject;
-    const promise = new Promise((_, r) => (reject = r));
-    const watch = { promise, error: undefined, dispose: null };
-    const end = (error, reason) => {
-      watch.error = error;
-      reject(error); // first, so the race settles with it before the task reacts to the abort
-      ctx.abort(reason);
-    };
-    const onAbort = () => end(new AbortError(signal.reason), signal.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const timer =
-      timeoutMs === Infinity
-        ? null
-        : setTimeout(() => {
-            const error = new TimeoutError(timeoutMs);
-            end(error, error);
-          }, Math.min(timeoutMs, MAX_DELAY));
-    watch.dispose = () => {
-      signal?.removeEventListener('abort', onAbort);
-      if (timer !== null) clearTimeout(timer);
-    };
-    return watch;
-  }
-
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump(t = now()) {
-    this.#carryOut(at(this.#core.poll(t)), t);
+    if (this.#dead !== null) throw this.#dead;
+    if (this.#unconfirmed.size !== 0) this.#dropUnconfirmed(t);
+    this.#carryOut(this.#core.poll(t), t);
+  }
+
+  /** Carries out the core's output at `pointer`: starts and rejections, then events. */
+  #carryOut(pointer, t) {
+    this.#lastReading = t;
+    this.#events = null;
+    this.#dropped = null;
+    const wake = readPoll(pointer, this.#sink, this.#jobOf);
+    const events = this.#events;
+    const dropped = this.#dropped;
+    // The key names of this output's events, read before any listener can call into the core
+    // (a schedule() from a listener would replace them).
+    const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
+    this.#arm(wake);
+    if (this.#below.length !== 0) this.#resolveBelow();
+    if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
+    if (events) {
+      const nextKey = () => keys.shift();
+      for (const row of events) {
+        const event = decodeEvent(row, this.#jobOf, nextKey, t);
+        if (event) this.#emit(event[0], event[1]);
+      }
+    }
+  }
+
+  /** Where `readPoll` hands each row: nothing here may call into the core. */
+  #events = null;
+  #dropped = null;
+  #jobOf = (id) => this.#job(id);
+  #sink = {
+    start: (id, attempt) => this.#decided(id, attempt),
+    reject: (id, error) => {
+      (this.#dropped ??= []).push({ key: this.#job(id).o.key || undefined, error });
+      this.#decided(id, error);
+    },
+    event: (row) => (this.#events ??= []).push(row),
+  };
+
+  /** The core's decision on job `id`: the attempt to start, or the error it failed with. */
+  #decided(id, decision) {
+    const job = this.#job(id);
+    if (job.resolve === null) {
+      this.#ready.set(id, decision); // its own code will look here before it waits
+      return;
+    }
+    this.#wake(job, decision);
+    if (decision instanceof Error) this.#forget(id);
   }
 
   /**
-   * Carries out a poll's output at `heap[i]`: `[rows, next wake, verdict]`, then rows of five
-   * numbers, the decisions, then the events.
+   * Runs `fn` for a timer or a listener, where a trap must not become an uncaught exception: the
+   * limiter stops instead (#crash), and every job settles with its SluiceInternalError.
    */
-  #carryOut(i, t) {
-    this.#lastReading = t;
-    const end = i + 3 + heap[i] * 5;
-    const wake = heap[i + 1];
-    let events = null;
-    let dropped = null;
-    // Every number is read before anything can call into the core again (the view would move).
-    for (i += 3; i < end; i += 5) {
-      const kind = heap[i];
-      if (kind >= code.RATE_LIMITED) {
-        (events ??= []).push(heap.slice(i, i + 5));
-        continue;
-      }
-      const id = heap[i + 1];
-      const job = this.#job(id);
-      let decided = heap[i + 2];
-      if (kind !== code.START) {
-        decided = rejectionError(kind, heap[i + 2], heap[i + 3], heap[i + 4], job.o);
-        (dropped ??= []).push({ key: job.o.key || undefined, error: decided });
-      }
-      if (job.resolve === null) {
-        this.#ready.set(id, decided); // its own code will look here before it waits
-        continue;
-      }
-      const { resolve, reject } = job;
-      this.#stopWaiting(job);
-      if (kind === code.START) {
-        job.attempt = decided | 0;
-        resolve(job);
-      } else {
-        this.#forget(id);
-        reject(decided);
-      }
+  #safely(fn) {
+    if (this.#dead !== null) return;
+    try {
+      fn();
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
     }
-    this.#arm(wake);
-    if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
-    if (events) {
-      let keys = null;
-      const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
-      for (const row of events) {
-        const event = decodeEvent(row, (id) => this.#job(id), nextKey, t);
-        if (event) this.#emit(event[0], event[1]);
-      }
+  }
+
+  /** The SluiceInternalError for `e` if it is a trap of the core (stopping the limiter), else null. */
+  #trapped(e) {
+    if (e instanceof SluiceInternalError) return e;
+    if (!(e instanceof WebAssembly.RuntimeError)) return null;
+    if (this.#dead === null) this.#crash(new SluiceInternalError(e));
+    return this.#dead;
+  }
+
+  /**
+   * The core trapped: its state is lost, so the limiter stops (a new core would forget the
+   * reservations of the attempts in flight and could send more than the limits allow). Every
+   * waiting job rejects with `error` now; running ones when their task ends; new work is
+   * refused with it; no timer of this limiter fires again.
+   */
+  #crash(error) {
+    this.#dead = error;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#ready.clear();
+    this.#unconfirmed.clear();
+    for (const job of this.#jobs) {
+      if (job === undefined) continue;
+      if (job.resolve !== null) this.#wake(job, error);
+      this.#forget(idOf(job));
     }
   }
 
@@ -484,8 +736,19 @@ export class Limiter extends EventTarget {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#timerAt = Infinity;
-      this.#pump();
+      this.#safely(() => this.#pump());
     }, Math.min(Math.max(0, wake - now()), MAX_DELAY));
+  }
+
+  /** Resolves the producers waiting for the queue to shrink below their limit. */
+  #resolveBelow() {
+    const queued = this.#core.queued();
+    const still = [];
+    for (const waiter of this.#below) {
+      if (queued < waiter.limit) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#below = still;
   }
 
   #resolveIdle() {

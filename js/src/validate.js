@@ -60,7 +60,12 @@ export function boolean(name, value) {
 }
 
 export function signal(name, value) {
-  const ok = value !== null && typeof value === 'object' && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function';
+  const ok =
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.aborted === 'boolean' &&
+    typeof value.addEventListener === 'function' &&
+    typeof value.removeEventListener === 'function';
   if (!ok) throw fail(name, 'an AbortSignal', value);
   return value;
 }

@@ -4,8 +4,9 @@
 
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
+use super::feedback::{Feedback, Observation};
 use super::limit_kind::{LimitKind, DAY_MS, MINUTE_MS};
-use super::feedback::Observation;
+use super::refusal::{lesson, Lesson};
 use super::time::Millis;
 
 /// The share of a window's limit that may go out at once, in millionths (1_000_000 = all of it).
@@ -45,6 +46,10 @@ pub type Ledger = [i64; 4];
 /// while the provider's bucket is full, and a response's `remaining` is credited refill only
 /// from then.
 pub const TRANSIT_MS: u64 = 250;
+
+/// 429s short of tokens sluice held before it concludes that the provider keeps the unused part
+/// of reservations: one or two can come of estimates that are right only on average.
+const KEEPS_UNUSED_AFTER: u32 = 3;
 
 /// A response's limit is taken for a daily one when its bucket refills this slowly.
 const DAILY_IF_WINDOW_OVER_MS: u64 = 3 * 3_600_000;
@@ -97,6 +102,12 @@ pub struct Budget {
     served: [Served; 6],
     /// The time of the last refill.
     now: Millis,
+    /// When the last 429 that said nothing came, and whether the provider took an attempt
+    /// started since (see [`refused`](Self::refused)).
+    bare_refusal_at: Option<Millis>,
+    taken_since_bare: bool,
+    /// 429s whose remaining count was short of what sluice held for the attempt.
+    short_refusals: u32,
 }
 
 impl Budget {
@@ -112,6 +123,9 @@ impl Budget {
             stated_at: [now; 6],
             served: [Served { since: now, ..Served::default() }; 6],
             now,
+            bare_refusal_at: None,
+            taken_since_bare: false,
+            short_refusals: 0,
         };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
@@ -139,6 +153,10 @@ impl Budget {
         self.keeps_unused = true;
     }
 
+    pub fn keeps_unused(&self) -> bool {
+        self.keeps_unused
+    }
+
     fn active(&self) -> impl Iterator<Item = (LimitKind, &Bucket)> {
         LimitKind::ALL.into_iter().filter_map(|k| self.buckets[k.index()].as_ref().map(|b| (k, b)))
     }
@@ -161,6 +179,13 @@ impl Budget {
             }
             slot @ None => *slot = Some(Bucket::new(limit, kind.window_ms(), capacity, now).with_transit(self.transit_ms)),
         }
+    }
+
+    /// Sets a limit as the user's own (at run time: an account moved to another tier): the
+    /// headers correct its level from then on, never its size.
+    pub fn set_fixed_limit(&mut self, kind: LimitKind, limit: u64, now: Millis) {
+        self.set_limit(kind, limit, now);
+        self.fixed[kind.index()] = true;
     }
 
     /// Moves every bucket on to `now`, and forgets the learned limits no response restated
@@ -252,23 +277,55 @@ impl Budget {
         }
     }
 
-    /// What a 429 implies, given what its response said (`observed`) and what the refused
-    /// attempt had reserved. Without a `remaining`, it did not say which limit it hit: every
-    /// bucket is taken for empty. With one short of the reservation though sluice's budget
-    /// held it, the provider does not give back unused tokens as sluice did: from now on
-    /// nothing unused is given back.
-    pub fn rate_limited(&mut self, observed: &[Observation], reserved: &Cost) {
-        if !observed.iter().any(|o| o.remaining.is_some()) {
-            self.drain();
-        } else if observed.iter().any(|o| short_of_tokens(o, reserved)) {
-            self.keep_unused();
+    /// Takes the per-minute buckets of `resource` (all of them for `None`; tokens for the input
+    /// and output ones too) for empty: the provider refused, and said no more. A daily bucket is
+    /// left alone: emptying it on a guess would stop the limiter for a day.
+    fn empty(&mut self, resource: Option<Resource>) {
+        for (kind, bucket) in self.active_mut() {
+            let r = kind.resource();
+            let hit = match resource {
+                None => true,
+                Some(Resource::Tokens) => r != Resource::Requests,
+                Some(named) => r == named,
+            };
+            if hit && kind.window_ms() < DAY_MS {
+                bucket.lower_to(0);
+            }
         }
     }
 
-    /// After a 429 that did not say which limit it hit: every bucket is taken for empty.
-    pub fn drain(&mut self) {
-        for (_, bucket) in self.active_mut() {
-            bucket.lower_to(0);
+    /// Learns from a 429 to an attempt that reserved `cost` what its [`lesson`] teaches. Remaining
+    /// counts correct the levels (through [`observe`](Self::observe)); when they say a token
+    /// bucket was short of what sluice held for it, [`KEEPS_UNUSED_AFTER`] times, the provider
+    /// keeps the unused part of reservations.
+    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the per-minute
+    /// buckets for empty only when the provider took an attempt since the last such 429: a first one
+    /// may be an outage, during which the provider's buckets keep refilling.
+    pub fn refused(&mut self, feedback: &Feedback, cost: &Cost, now: Millis) {
+        match lesson(feedback) {
+            Lesson::Counts => {
+                if feedback.observations.iter().any(|o| short_of_tokens(o, cost)) {
+                    self.short_refusals += 1;
+                    if self.short_refusals >= KEEPS_UNUSED_AFTER {
+                        self.keep_unused();
+                    }
+                }
+            }
+            Lesson::Named(named) => self.empty(Some(named)),
+            Lesson::Bare => {
+                if self.taken_since_bare {
+                    self.empty(None);
+                }
+                self.bare_refusal_at = Some(now);
+                self.taken_since_bare = false;
+            }
+        }
+    }
+
+    /// The provider took an attempt started at `started_at` (it ended well).
+    pub fn accepted(&mut self, started_at: Millis) {
+        if self.bare_refusal_at.is_some_and(|at| started_at >= at) {
+            self.taken_since_bare = true;
         }
     }
 
@@ -523,5 +580,26 @@ mod tests {
         b.take(&reserved, 0);
         b.settle(&reserved, Usage { input: 1_000, output: 500 }); // debts still count
         assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 3_500);
+    }
+
+    #[test]
+    fn what_a_429_teaches_the_buckets() {
+        let limits = [(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000), (LimitKind::TokensPerDay, 100_000)];
+        let levels = |b: &Budget| LimitKind::ALL.into_iter().filter_map(|k| b.bucket(k).map(|x| x.available())).collect::<Vec<_>>();
+        let cost = Cost::total(100);
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        // Named: the per-minute token bucket only.
+        b.refused(&Feedback { limit_named: Some(Resource::Tokens), ..Feedback::default() }, &cost, 0);
+        assert_eq!(levels(&b), vec![60, 0, 100_000]);
+        // Nothing but a Retry-After: no bucket, until the provider took an attempt since and refused again.
+        let bare = Feedback { retry_after_ms: Some(1_000), ..Feedback::default() };
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        b.refused(&bare, &cost, 1_000);
+        b.accepted(500); // started before that 429: no proof
+        b.refused(&bare, &cost, 2_000);
+        assert_eq!(levels(&b), vec![60, 6_000, 100_000]);
+        b.accepted(2_500);
+        b.refused(&bare, &cost, 3_000);
+        assert_eq!(levels(&b), vec![0, 0, 100_000], "a daily bucket is never emptied on a guess");
     }
 }

@@ -35,6 +35,9 @@ pub struct Config {
     /// (its host context was cancelled, as workerd does to a request whose client went away)
     /// and gives its slot back; `None` for never.
     pub attempt_lease_ms: Option<u64>,
+    /// Reserve each estimate times what the provider really counted for past ones (see
+    /// `calibration.rs`); off, every attempt reserves its estimate as given.
+    pub calibrate: bool,
 }
 
 /// The default lease of a running attempt: longer than any LLM call should take.
@@ -54,6 +57,7 @@ impl Default for Config {
             seed: 0,
             transit_ms: TRANSIT_MS,
             attempt_lease_ms: Some(ATTEMPT_LEASE_MS),
+            calibrate: true,
         }
     }
 }

@@ -32,6 +32,11 @@ impl Cost {
         Cost { requests: 1, tokens: input.saturating_add(output), input, output }
     }
 
+    /// Whether input and output were estimated apart (a total-only cost counts in full in both).
+    pub fn is_split(&self) -> bool {
+        self.input.saturating_add(self.output) == self.tokens && self.tokens > 0
+    }
+
     pub fn amount(&self, resource: Resource) -> u64 {
         match resource {
             Resource::Requests => self.requests,

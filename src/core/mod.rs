@@ -3,6 +3,7 @@
 
 mod bucket;
 mod budget;
+mod calibration;
 mod classify;
 mod concurrency;
 mod config;
@@ -13,6 +14,7 @@ mod gate;
 mod keys;
 mod limit_kind;
 mod queue;
+mod refusal;
 mod retry;
 mod retry_budget;
 mod rng;
@@ -25,6 +27,7 @@ mod time;
 // needs. Everything else stays inside the core, so the compiler reports what nothing uses.
 pub use bucket::{Bucket, MAX_DEBT_MS};
 pub use budget::{burst_capacity, BurstPpm, LimitState, TooLarge, FULL_BURST, LEARNED_LIMIT_TTL_MS, MAX_WINDOW_MS, TRANSIT_MS};
+pub use calibration::{CalibrationState, UNIT as RATIO_UNIT, WINDOW as CALIBRATION_WINDOW};
 pub use classify::{classify, Hint, OutcomeKind};
 pub use config::{Config, ConfigError, ATTEMPT_LEASE_MS};
 pub use cost::{Cost, Resource, Usage};
@@ -33,6 +36,7 @@ pub use limit_kind::{LimitKind, DAY_MS, MINUTE_MS};
 pub use queue::{JobId, KeyId, QueueFootprint};
 pub use retry::RetryPolicy;
 pub use retry_budget::RetryBudgetConfig;
+pub use rng::Rng;
 pub use scheduler::{Decision, Event, Footprint, JobSpec, Outcome, Rejection, Scheduler, Verdict};
 pub use stats::{Counters, Stats};
 pub use time::Millis;

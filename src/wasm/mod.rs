@@ -1,11 +1,54 @@
-//! The wasm binding: a thin `#[wasm_bindgen]` shell that holds the core scheduler. Only
-//! numbers, ids and short strings cross, encoded as [`wire`](crate::wire) says; the JS wrapper
-//! validates options first, so errors here are a second line.
+//! The wasm binding: a thin shell that holds the core scheduler. Only numbers, ids and short
+//! strings cross; the JS wrapper validates options first, so errors here are a second line.
+//!
+//! Decisions and events come back flat, five numbers each: `[kind, a, b, c, d]`; the codes
+//! are mirrored in `js/src/codes.js`.
 
 use wasm_bindgen::prelude::*;
 
-use crate::wire::{self, millis, optional, Output};
-use crate::{Feedback, JobSpec, Outcome, Scheduler};
+use crate::wire::{self, millis, optional};
+use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind, Outcome, OutcomeKind, Rejection, Resource, Scheduler, Usage, Verdict};
+
+// Decisions.
+const START: f64 = 1.0;
+const QUEUE_TIMEOUT: f64 = 2.0;
+const TOO_LARGE: f64 = 3.0;
+const QUEUE_FULL: f64 = 4.0;
+// Events.
+const RATE_LIMITED: f64 = 10.0;
+const RETRY_SCHEDULED: f64 = 11.0;
+const RETRIES_EXHAUSTED: f64 = 12.0;
+const GATE_CLOSED: f64 = 13.0;
+const GATE_OPENED: f64 = 14.0;
+const CONCURRENCY_CHANGED: f64 = 15.0;
+const LIMIT_CHANGED: f64 = 16.0;
+
+/// Encodes a rejection as `[kind, a, b, c]`.
+fn rejection(reason: Rejection) -> [f64; 4] {
+    match reason {
+        Rejection::QueueTimeout { waited_ms, max_wait_ms } => [QUEUE_TIMEOUT, waited_ms as f64, max_wait_ms as f64, 0.0],
+        Rejection::TooLarge(t) => [TOO_LARGE, t.limit.index() as f64, t.amount as f64, t.capacity as f64],
+        Rejection::QueueFull { max_queue } => [QUEUE_FULL, max_queue as f64, 0.0, 0.0],
+    }
+}
+
+const OUTCOMES: [OutcomeKind; 7] = [
+    OutcomeKind::Success,
+    OutcomeKind::RateLimited,
+    OutcomeKind::Overloaded,
+    OutcomeKind::Retryable,
+    OutcomeKind::Failure,
+    OutcomeKind::Aborted,
+    OutcomeKind::TimedOut,
+];
+
+/// What an error body may name (js/src/codes.js `NAMED`): nothing, or one resource.
+const NAMED_LIMITS: [Option<Resource>; 5] =
+    [None, Some(Resource::Requests), Some(Resource::Tokens), Some(Resource::InputTokens), Some(Resource::OutputTokens)];
+
+/// A bit of `finish`'s `hint`: never retry this job (js/src/codes.js mirrors it).
+const NO_RETRY: u32 = 256;
+const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
 
 /// The module's memory, so that JS can read [`Core::poll`]'s output in place.
 #[wasm_bindgen(js_name = wasmMemory)]
@@ -17,10 +60,34 @@ pub fn wasm_memory() -> JsValue {
 pub struct Core {
     scheduler: Scheduler,
     rejected: [f64; 4],
-    /// The last poll's decisions and events, read by JS in place.
-    out: Output,
+    /// The last poll's decisions and events, read by JS in place (no allocation per poll).
+    out: Vec<f64>,
+    /// Key names of the last poll's events that named a key, in order.
+    event_keys: Vec<String>,
     /// What the next `finish` reports besides its outcome (set by `feedback`).
     feedback: Feedback,
+    /// Tests only: the next poll, finish or submit panics (see `trapNextCallForTests`).
+    trap_armed: bool,
+    /// The last `statsPtr` snapshot, read by JS in place.
+    stats_out: Vec<f64>,
+}
+
+/// The names of `stats()`'s fields, in the order `Core.statsPtr` writes them.
+#[wasm_bindgen(js_name = statsFields)]
+pub fn stats_fields() -> Vec<String> {
+    wire::STATS_FIELDS.iter().map(|s| s.to_string()).collect()
+}
+
+/// Numbers per budget row after the fields of `Core.statsPtr`.
+#[wasm_bindgen(js_name = statsLimitRow)]
+pub fn stats_limit_row() -> usize {
+    wire::STATS_LIMIT_ROW
+}
+
+/// The names of the limits (the options that set them), by `LimitKind` index.
+#[wasm_bindgen(js_name = limitNames)]
+pub fn limit_names() -> Vec<String> {
+    LimitKind::ALL.iter().map(|k| k.name().to_string()).collect()
 }
 
 #[wasm_bindgen]
@@ -30,7 +97,7 @@ impl Core {
     pub fn new(settings: &[f64]) -> Result<Core, JsError> {
         let config = wire::config(settings);
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core { scheduler, rejected: [0.0; 4], out: Output::default(), feedback: Feedback::default() })
+        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), stats_out: Vec::new(), feedback: Feedback::default(), trap_armed: false })
     }
 
     /// Reseeds the jitter (randomness may only be drawn after construction in some hosts).
@@ -49,13 +116,18 @@ impl Core {
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = submitKeyed)]
     pub fn submit_keyed(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
-        let spec = JobSpec { cost: wire::cost(tokens, input, output), priority, key, max_wait_ms: optional(max_wait) };
+        self.trap_if_armed();
+        let cost = match (optional(input), optional(output)) {
+            (Some(i), Some(o)) => Cost::split(i, o),
+            _ => Cost::total(optional(tokens).unwrap_or(0)),
+        };
+        let spec = JobSpec { cost, priority, key, max_wait_ms: optional(max_wait) };
         let poll = self.scheduler.poll_needed_after_submit(&spec);
         match self.scheduler.submit(millis(now), spec) {
             Ok(id) if poll => id as f64,
             Ok(id) => -(id as f64),
             Err(reason) => {
-                self.rejected = wire::rejection(reason);
+                self.rejected = rejection(reason);
                 0.0
             }
         }
@@ -63,8 +135,8 @@ impl Core {
 
     /// Why the last `submit` returned 0: puts `[kind, a, b, c]` at `outPtr()`.
     pub fn rejection(&mut self) {
-        self.out.numbers.clear();
-        self.out.numbers.extend(self.rejected);
+        self.out.clear();
+        self.out.extend(self.rejected);
     }
 
     /// Polls, and returns where its output starts in the module's memory (valid until the next
@@ -75,22 +147,77 @@ impl Core {
         self.fill_out()
     }
 
-    /// Writes the decisions and events since the last call, after a header.
+    /// Tests only: makes the next poll, finish or submit trap, as a bug in the core would, so
+    /// that the JS layer's handling of a trap (SluiceInternalError) can be tested.
+    #[wasm_bindgen(js_name = trapNextCallForTests)]
+    pub fn trap_next_call_for_tests(&mut self) {
+        self.trap_armed = true;
+    }
+
+    fn trap_if_armed(&self) {
+        if self.trap_armed {
+            panic!("trap forced by trapNextCallForTests");
+        }
+    }
+
+    /// Writes the decisions and events since the last call to `out`, after a header.
     fn fill_out(&mut self) -> *const f64 {
-        self.out.write(&mut self.scheduler);
-        self.out.numbers.as_ptr()
+        self.trap_if_armed();
+        let out = &mut self.out;
+        out.clear();
+        out.extend([0.0, self.scheduler.next_wake().map_or(-1.0, |t| t as f64), 0.0]);
+        for decision in self.scheduler.drain() {
+            match decision {
+                Decision::Start { job, attempt } => out.extend([START, job as f64, attempt as f64, 0.0, 0.0]),
+                Decision::Reject { job, reason } => {
+                    let [kind, a, b, c] = rejection(reason);
+                    out.extend([kind, job as f64, a, b, c]);
+                }
+            }
+        }
+        self.event_keys.clear();
+        let events: Vec<Event> = if self.scheduler.has_events() { self.scheduler.drain_events().collect() } else { Vec::new() };
+        for event in events {
+            let event_keys = &mut self.event_keys;
+            let mut key = |k: Option<Box<str>>| match k {
+                Some(name) => {
+                    event_keys.push(name.into());
+                    1.0
+                }
+                None => 0.0,
+            };
+            let row = match event {
+                Event::RateLimited { job, overloaded, retry_after_ms } => {
+                    [RATE_LIMITED, job as f64, overloaded as u8 as f64, retry_after_ms.map_or(-1.0, |ms| ms as f64), 0.0]
+                }
+                Event::RetryScheduled { job, attempt, at } => [RETRY_SCHEDULED, job as f64, attempt as f64, at as f64, 0.0],
+                Event::RetriesExhausted { job, attempts, budget } => {
+                    [RETRIES_EXHAUSTED, job as f64, attempts as f64, budget as u8 as f64, 0.0]
+                }
+                Event::GateClosed { key: k, until } => [GATE_CLOSED, key(k), until as f64, 0.0, 0.0],
+                Event::GateOpened { key: k } => [GATE_OPENED, key(k), 0.0, 0.0, 0.0],
+                Event::ConcurrencyChanged { limit } => [CONCURRENCY_CHANGED, limit as f64, 0.0, 0.0, 0.0],
+                Event::LimitChanged { state } => {
+                    [LIMIT_CHANGED, state.kind.index() as f64, state.limit as f64, state.capacity as f64, state.window_ms as f64]
+                }
+            };
+            self.out.extend(row);
+        }
+        self.out[0] = ((self.out.len() - 3) / 5) as f64;
+        self.out.as_ptr()
     }
 
     /// Where the last output starts in the module's memory (valid until the next call).
     #[wasm_bindgen(js_name = outPtr)]
     pub fn out_ptr(&self) -> *const f64 {
-        self.out.numbers.as_ptr()
+        self.out.as_ptr()
     }
 
     /// The key names that the last poll's events refer to, in order, one a line.
+    /// An array of strings: any character of a key crosses intact.
     #[wasm_bindgen(js_name = eventKeys)]
-    pub fn event_keys(&self) -> String {
-        self.out.event_keys.join("\n")
+    pub fn event_keys(&self) -> Vec<String> {
+        self.event_keys.clone()
     }
 
     /// The time of the next wake-up, or -1 for none.
@@ -101,27 +228,52 @@ impl Core {
 
     /// What the response of the attempt about to be reported said: `headers` holds names and
     /// values, each on a line; `wall_now` is the wall clock (for dated headers); `retry_delay`
-    /// a protobuf duration from an error body (Gemini), or empty.
-    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str) {
-        self.feedback = wire::feedback(wall_now, headers, retry_delay);
+    /// a protobuf duration from an error body (Gemini), or empty; `limit_named` the limit an
+    /// error body names (an index of `NAMED_LIMITS`).
+    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str, limit_named: u32) {
+        let mut lines = headers.split('\n');
+        let pairs = std::iter::from_fn(|| Some((lines.next()?, lines.next()?)));
+        self.feedback = parse_headers(pairs, millis(wall_now));
+        self.feedback.limit_named = NAMED_LIMITS.get(limit_named as usize).copied().flatten();
+        if self.feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
+            self.feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
+        }
     }
 
     /// Reports an ended attempt, with the `feedback` given just before (if any), then polls.
     /// Returns what `poll` does, with the verdict in the header: 0 done, 1 failed, 2 retry,
     /// -1 unknown; or, when retries ran out, `3 + 4 × (the retry budget ran out) + 8 × attempts`.
     ///
-    /// `kind` is an index of `wire::OUTCOMES`, or below 0 to classify from `status` (0: none),
-    /// `hint` (an index of `wire::HINTS`) and the headers. `input` below 0: the usage is unknown.
+    /// `kind` is an index of `OUTCOMES`, or below 0 to classify from `status` (0: none),
+    /// `hint` (an index of `HINTS`) and the headers. `input` below 0: the usage is unknown.
+    /// `hint` with `NO_RETRY` set: the job is not retried whatever the outcome (a stream that
+    /// failed after its first chunk reached the caller).
     #[allow(clippy::too_many_arguments)]
     pub fn finish(&mut self, now: f64, job: f64, kind: i32, status: u32, hint: u32, input: f64, output: f64) -> *const f64 {
+        let may_retry = hint & NO_RETRY == 0;
+        let hint = hint & !NO_RETRY;
         let feedback = std::mem::take(&mut self.feedback);
-        let kind = wire::outcome_kind(kind, status, hint, feedback.should_retry);
-        let usage = wire::usage(input, output);
-        let verdict = wire::verdict(self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }));
+        let kind = match usize::try_from(kind).ok().and_then(|k| OUTCOMES.get(k)) {
+            Some(&k) => k,
+            None => {
+                let status = (status > 0).then_some(status.min(999) as u16);
+                classify(status, HINTS.get(hint as usize).copied().unwrap_or_default(), feedback.should_retry)
+            }
+        };
+        let usage = optional(input).map(|input| Usage { input, output: optional(output).unwrap_or(0) });
+        let outcome = Outcome { kind, usage, feedback };
+        let ended = if may_retry { self.scheduler.finish(millis(now), job as u64, outcome) } else { self.scheduler.finish_final(millis(now), job as u64, outcome) };
+        let verdict = match ended {
+            Verdict::Done => 0.0,
+            Verdict::Failed => 1.0,
+            Verdict::Retry { .. } => 2.0,
+            Verdict::Exhausted { attempts, budget } => 3.0 + 4.0 * budget as u8 as f64 + 8.0 * attempts as f64,
+            Verdict::Unknown => -1.0,
+        };
         self.scheduler.poll(millis(now));
         self.fill_out();
-        self.out.numbers[2] = verdict;
-        self.out.numbers.as_ptr()
+        self.out[2] = verdict;
+        self.out.as_ptr()
     }
 
     /// For tests only: traps on purpose (a panic, which `panic = "abort"` makes a wasm
@@ -137,9 +289,37 @@ impl Core {
         self.scheduler.cancel(millis(now), job as u64)
     }
 
-    /// A snapshot as JSON (not on the hot path).
-    #[wasm_bindgen(js_name = statsJson)]
-    pub fn stats_json(&self) -> String {
-        wire::stats_json(&self.scheduler.stats())
+    /// Pauses the queue (nothing starts) or lets it go again; the host polls after.
+    #[wasm_bindgen(js_name = setPaused)]
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused {
+            self.scheduler.pause_queue();
+        } else {
+            self.scheduler.resume_queue();
+        }
+    }
+
+    /// Changes limits at run time: see [`wire::reconfigure`].
+    pub fn reconfigure(&mut self, now: f64, settings: &[f64]) {
+        wire::reconfigure(&mut self.scheduler, now, settings);
+    }
+
+    /// Jobs waiting to start (a cheap read, for backpressure).
+    pub fn queued(&self) -> f64 {
+        self.scheduler.queued() as f64
+    }
+
+    /// A snapshot, laid out as `statsFields()` says, then a row of `STATS_LIMIT_ROW` numbers
+    /// per budget (see `src/wire.rs`); read in place like the poll's output.
+    #[wasm_bindgen(js_name = statsPtr)]
+    pub fn stats_ptr(&mut self) -> *const f64 {
+        wire::stats_row(&self.scheduler.stats(), &mut self.stats_out);
+        self.stats_out.as_ptr()
+    }
+
+    /// The numbers `statsPtr` writes: how many, in all.
+    #[wasm_bindgen(js_name = statsLen)]
+    pub fn stats_len(&self) -> usize {
+        self.stats_out.len()
     }
 }

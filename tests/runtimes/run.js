@@ -3,11 +3,15 @@
 //   node tests/runtimes/run.js [--only name,name]   (names as printed, e.g. deno,chromium)
 import { existsSync, mkdirSync } from 'node:fs';
 import { bunCheck, denoCheck, nodeCheck, packedCheck } from './checks/native.js';
-import { chromiumSmoke } from './checks/chromium.js';
+import { chromiumSmoke, chromiumStream } from './checks/chromium.js';
 import { esbuildNode, esbuildWorkerd } from './checks/esbuild.js';
 import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
 import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
+import { workerdWaits } from './checks/workerd-waits.js';
+import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
+import { wwwPage } from './checks/www.js';
+import { workerdStream } from './checks/workerd-stream.js';
 import { bin, outDir } from './lib/paths.js';
 
 /** Fails at once, with the fix, when a runtime binary is not installed. */
@@ -26,13 +30,19 @@ const checks = [
   ['bun', needs(bin.bun, bunCheck)],
   ['workerd', workerdSmoke],
   ['workerd-shared', workerdSharedUnbundled],
+  ['workerd-waits', workerdWaits],
+  ['workerd-stream', workerdStream],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
+  ['metrics-workerd', metricsWorkerd],
+  ['metrics-chromium', needs(bin.chromium, metricsChromium)],
+  ['chromium-stream', needs(bin.chromium, chromiumStream)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],
   ['esbuild-workerd', esbuildWorkerd],
   ['types', typesCheck],
   ['example-worker', exampleWorker],
   ['example-browser', needs(bin.chromium, exampleBrowser)],
+  ['www', needs(bin.chromium, wwwPage)],
 ];
 
 const onlyArg = process.argv.indexOf('--only');
@@ -64,8 +74,9 @@ for (const [name, check] of checks) {
   const seconds = ((performance.now() - started) / 1000).toFixed(1).padStart(5);
   const [first, ...rest] = detail.split('\n');
   console.log(`${line} ${seconds}s  ${first.length > 300 ? `${first.slice(0, 300)}…` : first}`);
-  // Details of a failure, each line cut short (a bundle's line can be a whole .wasm in base64).
-  if (line.startsWith('FAIL')) for (const l of rest) console.log(`      ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`);
+  // The rest of what a check reports (a failure's details, a pass's lines per case), each line
+  // cut short (a bundle's line can be a whole .wasm in base64).
+  for (const l of rest) console.log(`      ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`);
 }
 console.log(`runtimes: ${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -18,11 +18,25 @@ impl Scheduler {
     /// Reports how an attempt ended. Frees its slot, settles its reservation, learns from the
     /// provider's feedback, and decides: done, failed, or retried.
     pub fn finish(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
+        self.end_attempt(now, id, outcome, true)
+    }
+
+    /// As `finish`, but the job is never retried: its caller already has part of the answer
+    /// (a stream that failed after its first chunk). The outcome still counts as what it is
+    /// (an overload closes the gate and lowers the concurrency limit).
+    pub fn finish_final(&mut self, now: Millis, id: JobId, outcome: Outcome) -> Verdict {
+        self.end_attempt(now, id, outcome, false)
+    }
+
+    pub(super) fn end_attempt(&mut self, now: Millis, id: JobId, outcome: Outcome, may_retry: bool) -> Verdict {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
         let Some(Attempt { epoch, started_at, ledger }) = job.attempt() else { return Verdict::Unknown };
         let (cost, key, attempt) = (job.cost, job.key, job.attempt);
+        if let Some(calibration) = &mut self.calibration {
+            calibration.learn(&job.estimate, outcome.usage);
+        }
         let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
 
@@ -47,8 +61,13 @@ impl Scheduler {
             }
         }
         self.learn(&outcome.feedback, &charged_since, started_at, now);
-        if kind == OutcomeKind::RateLimited {
-            self.budget.rate_limited(&outcome.feedback.observations, &cost);
+        match kind {
+            OutcomeKind::RateLimited => {
+                self.budget.refused(&outcome.feedback, &cost, now);
+                self.gates.refusal_took(now.saturating_sub(started_at));
+            }
+            OutcomeKind::Success => self.budget.accepted(started_at),
+            _ => {}
         }
 
         let retry_after = outcome.feedback.retry_after_ms.map(|ms| ms.min(self.retry.max_retry_after_ms));
@@ -56,7 +75,7 @@ impl Scheduler {
 
         let verdict = match kind {
             OutcomeKind::Success => Verdict::Done,
-            _ if kind.is_retryable() => self.retry_or_fail(now, id, attempt, retry_after),
+            _ if kind.is_retryable() && may_retry => self.retry_or_fail(now, id, attempt, retry_after),
             _ => Verdict::Failed,
         };
         match verdict {
@@ -78,6 +97,8 @@ impl Scheduler {
         if !kind.is_congestion() {
             return;
         }
+        // Attempts in flight when the pause began meet the same 429: they extend it, one pause.
+        let paused = self.gates.pausing(key);
         let until = retry_after.map(|after| now.saturating_add(after));
         if until.is_some_and(|until| self.gates.close(key, until)) {
             self.keys.hold_id(key); // the key's gate outlives its jobs: keep the id
@@ -85,9 +106,9 @@ impl Scheduler {
         self.counters.rate_limited += 1;
         let overloaded = kind == OutcomeKind::Overloaded;
         self.events.push(Event::RateLimited { job: id, overloaded, retry_after_ms: retry_after });
-        if let Some(until) = until {
+        if let Some(until) = until.filter(|_| !paused) {
             self.counters.gate_closed += 1;
-            let key = self.gates.own_gate(key).then_some(key);
+            let key = self.gates.own_gate(key).then(|| Box::from(self.keys.name(key)));
             self.events.push(Event::GateClosed { key, until });
         }
     }
@@ -97,13 +118,21 @@ impl Scheduler {
     pub(super) fn settle(&mut self, cost: &Cost, kind: OutcomeKind, usage: Option<Usage>) {
         match usage {
             Some(usage) => {
+                self.counters.input_tokens_used = self.counters.input_tokens_used.saturating_add(usage.input);
+                self.counters.output_tokens_used = self.counters.output_tokens_used.saturating_add(usage.output);
+                if !self.budget.keeps_unused() {
+                    self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens.saturating_sub(usage.input.saturating_add(usage.output)));
+                }
                 self.budget.settle(cost, usage);
                 if cost.overrun_by(usage) {
                     // A debt pushes every wait back: some deadlines may now be out of reach.
                     self.reject_unreachable(self.clock.now());
                 }
             }
-            None if kind.is_congestion() => self.budget.give_back(&cost.tokens_only()),
+            None if kind.is_congestion() => {
+                self.counters.tokens_refunded = self.counters.tokens_refunded.saturating_add(cost.tokens);
+                self.budget.give_back(&cost.tokens_only());
+            }
             None => {}
         }
     }

@@ -16,6 +16,9 @@ pub(super) enum State {
 
 #[derive(Clone, Debug)]
 pub(super) struct Job {
+    /// The caller's estimate.
+    pub(super) estimate: Cost,
+    /// What its running attempt holds (the calibrated estimate), or held last.
     pub(super) cost: Cost,
     pub(super) priority: Priority,
     pub(super) key: KeyId,

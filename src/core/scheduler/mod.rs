@@ -6,6 +6,7 @@
 //! [`Decision`]s (what it must do) and [`Event`]s (what it may tell) after each call and
 //! sleeps until [`Scheduler::next_wake`].
 
+mod control;
 mod ending;
 mod job;
 mod rejection;
@@ -18,12 +19,13 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use super::budget::{Budget, LimitState};
-use super::limit_kind::LimitKind;
+use super::calibration::Calibration;
 use super::concurrency::{Concurrency, INITIAL_WINDOW};
 use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource};
 use super::gate::{Admits, Gates};
 use super::keys::Keys;
+use super::limit_kind::LimitKind;
 use super::queue::{FairQueue, JobId, KeyId, Priority};
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudget;
@@ -37,6 +39,8 @@ pub struct Scheduler {
     config: Config,
     clock: MonotonicClock,
     budget: Budget,
+    /// `None` when `calibrate` is off.
+    calibration: Option<Calibration>,
     concurrency: Concurrency,
     queue: FairQueue,
     keys: Keys,
@@ -59,6 +63,8 @@ pub struct Scheduler {
     /// Jobs backing off.
     backing_off: usize,
     counters: Counters,
+    /// The host paused the queue: nothing starts until it resumes (see control.rs).
+    paused: bool,
 }
 
 impl Scheduler {
@@ -72,6 +78,7 @@ impl Scheduler {
         Ok(Scheduler {
             clock: MonotonicClock::new(now),
             budget,
+            calibration: config.calibrate.then(Calibration::default),
             concurrency: Concurrency::new(max, config.adaptive_concurrency, initial),
             queue: FairQueue::default(),
             keys: Keys::default(),
@@ -89,6 +96,7 @@ impl Scheduler {
             next_wake: None,
             backing_off: 0,
             counters: Counters::default(),
+            paused: false,
             config,
         })
     }
@@ -119,7 +127,9 @@ impl Scheduler {
         let key = self.keys.hold(spec.key);
         let rejection = if let Some(too_large) = self.budget.too_large(&spec.cost) {
             Some(Rejection::TooLarge(too_large))
-        } else if let Some(max_queue) = self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max) {
+        } else if let Some(max_queue) =
+            self.config.max_queue.filter(|&max| self.queue.len() as u64 >= max && !self.starts_at_once(&spec.cost, key))
+        {
             Some(Rejection::QueueFull { max_queue })
         } else if self.jobs.len() >= slab::CAPACITY {
             // Ids hold this many jobs at once, whatever `maxQueue` says.
@@ -137,6 +147,7 @@ impl Scheduler {
         }
         let priority = Priority(spec.priority);
         let job = Job {
+            estimate: spec.cost,
             cost: spec.cost,
             priority,
             key,
@@ -157,6 +168,18 @@ impl Scheduler {
         Ok(id)
     }
 
+    /// Whether a job of `cost` would start at the next poll: nothing waits ahead of it and a
+    /// slot, the gates and the budget allow it. Such a job is never queued, so `maxQueue` (0
+    /// included: "run now or reject") does not count it.
+    fn starts_at_once(&self, cost: &Cost, key: KeyId) -> bool {
+        !self.paused
+            && self.queue.is_empty()
+            && self.concurrency.has_room()
+            && self.gates.global().admits() != Admits::None
+            && !self.gates.blocks(key)
+            && self.budget.fits(cost)
+    }
+
     /// The earliest a job of `cost` could start: not before its gate opens, nor before the
     /// budget could hold it were everything in flight to give back all it holds.
     fn earliest_start(&self, now: Millis, cost: &Cost, key: KeyId) -> Millis {
@@ -172,7 +195,7 @@ impl Scheduler {
         let now = self.clock.observe(now);
         self.budget.refill(now);
         let events = &mut self.events;
-        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key }));
+        self.gates.tick(now, &mut self.keys, |key| events.push(Event::GateOpened { key: key.map(Box::from) }));
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
@@ -196,7 +219,7 @@ impl Scheduler {
     /// Starts jobs while a slot, the gate and the budget allow. Returns the cost of the job at
     /// the head if the budget is what holds it back.
     fn admit(&mut self, now: Millis) -> Option<Cost> {
-        while self.concurrency.has_room() {
+        while !self.paused && self.concurrency.has_room() {
             let global = self.gates.global().admits();
             if global == Admits::None {
                 break;
@@ -204,11 +227,13 @@ impl Scheduler {
             let gates = &self.gates;
             let Some(head) = self.queue.head(|key| gates.blocks(key)) else { break };
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
+            job.cost = reservation(&self.budget, self.calibration.as_ref(), &job.estimate);
             if !self.budget.fits(&job.cost) {
                 return Some(job.cost);
             }
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
+            self.counters.tokens_reserved = self.counters.tokens_reserved.saturating_add(job.cost.tokens);
             self.in_flight_cost.add(&job.cost);
             job.attempt += 1;
             let attempt = Attempt { epoch: self.concurrency.acquire(), started_at: now, ledger: self.budget.ledger() };
@@ -256,6 +281,7 @@ impl Scheduler {
             gate_closed_until: self.gates.global().closed_until(),
             counters: self.counters,
             limits: self.budget.states(),
+            calibration: self.calibration.as_ref().map(Calibration::state),
         }
     }
 
@@ -272,5 +298,14 @@ impl Scheduler {
     /// Tokens (or requests) of `resource` held by running attempts.
     pub fn in_flight(&self, resource: Resource) -> u64 {
         self.in_flight_cost.amount(resource)
+    }
+}
+
+/// What an attempt of `estimate` reserves: its calibrated estimate, unless that could never
+/// fit where the estimate itself does.
+fn reservation(budget: &Budget, calibration: Option<&Calibration>, estimate: &Cost) -> Cost {
+    match calibration.map(|c| c.reserve(estimate)) {
+        Some(calibrated) if budget.too_large(&calibrated).is_none() => calibrated,
+        _ => *estimate,
     }
 }

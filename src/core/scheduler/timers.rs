@@ -63,7 +63,7 @@ impl Scheduler {
             }
             self.backoffs.pop();
             let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == State::Waiting) else { continue };
-            if let Some(too_large) = self.budget.too_large(&job.cost) {
+            if let Some(too_large) = self.budget.too_large(&job.estimate) {
                 // A limit learned while its attempt ran can never hold it: it would wait forever.
                 self.reject_queued(now, id, Some(Rejection::TooLarge(too_large)));
                 continue;

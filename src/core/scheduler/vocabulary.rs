@@ -5,7 +5,7 @@ use crate::core::budget::{LimitState, TooLarge};
 use crate::core::classify::OutcomeKind;
 use crate::core::cost::{Cost, Usage};
 use crate::core::feedback::Feedback;
-use crate::core::queue::{JobId, KeyId, QueueFootprint};
+use crate::core::queue::{JobId, QueueFootprint};
 use crate::core::time::Millis;
 
 /// What the host asks for when it schedules a job.
@@ -46,7 +46,7 @@ pub enum Decision {
 }
 
 /// What happened, for metrics and listeners; nothing the host must act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// An attempt met the provider's limit (429) or overload (529, 503).
     RateLimited { job: JobId, overloaded: bool, retry_after_ms: Option<u64> },
@@ -54,10 +54,11 @@ pub enum Event {
     RetryScheduled { job: JobId, attempt: u32, at: Millis },
     /// A job failed for good: out of attempts, or out of retry budget.
     RetriesExhausted { job: JobId, attempts: u32, budget: bool },
-    /// The provider asked for a pause; `key` is `None` for the whole limiter.
-    GateClosed { key: Option<KeyId>, until: Millis },
-    /// The pause is over: jobs go out again (a probe first).
-    GateOpened { key: Option<KeyId> },
+    /// The provider asked for a pause; `key` (its name) is `None` for the whole limiter.
+    GateClosed { key: Option<Box<str>>, until: Millis },
+    /// The pause is over: jobs go out again (a probe first). The key's name is taken when the
+    /// gate opens: the key itself may be forgotten in the same instant (its last job ended).
+    GateOpened { key: Option<Box<str>> },
     /// The concurrency limit moved (adaptive concurrency).
     ConcurrencyChanged { limit: u32 },
     /// A limit was learned or changed from the provider's headers.

@@ -38,13 +38,15 @@ export function packageModules(workerDir) {
 }
 
 /** A Miniflare running one Worker from `modules` (the first is the main one). */
-export async function startWorker({ modules, bindings = {}, modulesRoot = root }) {
+export async function startWorker({ modules, bindings = {}, modulesRoot = root, compatibilityFlags = [], handleRuntimeStdio }) {
   const mf = new Miniflare({
     modules,
     modulesRoot,
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags,
     bindings,
     host: '127.0.0.1',
+    ...(handleRuntimeStdio ? { handleRuntimeStdio } : {}),
   });
   await mf.ready;
   return mf;

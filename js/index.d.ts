@@ -95,6 +95,14 @@ export interface LimiterOptions extends RateLimits {
    */
   attemptLeaseMs?: number;
   /**
+   * The quantile of finished attempts' latency (per output token of the estimate when
+   * `maxOutputTokens` is given, else per call; the last 64 successes of each kind, once 8 have
+   * finished) that the time left before a job's `deadline` must cover: a job whose time left is
+   * shorter is rejected with {@link DeadlineError} at once, as very likely late. A number in
+   * (0, 1]; `false` to reject only when being late is certain. Default 0.9.
+   */
+  latencyQuantile?: number | false;
+  /**
    * Reserve each estimate times what the provider really counted for recent ones (the input;
    * the output never below `maxOutputTokens`), and give a job with no estimate the typical
    * settled cost of a job. Default `true`; `false` reserves every estimate as given.
@@ -132,6 +140,15 @@ export interface JobOptionsBase {
   firstChunkTimeoutMs?: number;
   /** A stream that sends no chunk for this many ms while it is read is aborted ({@link TimeoutError}). Default `Infinity`. */
   idleTimeoutMs?: number;
+  /**
+   * When the whole job must be done by: its queueing, every attempt and every backoff. A time
+   * in ms since the epoch, as `Date.now() + 10_000` (pass the same number to every sub-call of
+   * one request). Within a priority, the earliest deadline goes first. The attempt's `signal`
+   * is aborted at the deadline (it caps `timeoutMs`), and the job rejects with
+   * {@link DeadlineError}, as soon as it cannot, or very likely cannot, finish in time (see
+   * `latencyQuantile`). Default: none.
+   */
+  deadline?: number;
 }
 
 /** A job whose estimate is one number of tokens. */
@@ -225,7 +242,7 @@ export interface LimiterStats {
   failed: number;
   /** Jobs refused at submission (estimate too large, queue full, deadline out of reach). */
   rejected: number;
-  /** Queued jobs that gave up waiting (`maxWaitMs`). */
+  /** Queued or backing-off jobs given up: `maxWaitMs` passed, or their `deadline` came or is out of reach. */
   expired: number;
   /** Jobs their caller aborted, queued or running. */
   cancelled: number;
@@ -445,6 +462,27 @@ export class QueueTimeoutError extends SluiceError {
   /** How long the job had waited when it was rejected, in ms. */
   readonly waitedMs: number;
   readonly maxWaitMs: number;
+}
+
+/** Why a job was given up before its deadline. */
+export type DeadlineReason = 'expired' | 'budget' | 'latency' | 'backoff';
+
+/**
+ * The job cannot finish by its `deadline`: it came (`why: 'expired'`; a running attempt's
+ * signal is aborted with this error), or the job was given up as soon as that was certain
+ * (`'budget'`: its wait for budget is longer than what is left; `'backoff'`: its retry's
+ * backoff ends after the deadline) or very likely (`'latency'`: what is left is shorter than
+ * such calls took, see `latencyQuantile`). Given up between attempts, its `cause` is the last
+ * attempt's error.
+ */
+export class DeadlineError extends SluiceError {
+  constructor(leftMs: number, neededMs: number, why: DeadlineReason, cause?: unknown);
+  readonly code: 'DEADLINE';
+  readonly why: DeadlineReason;
+  /** What was left before the deadline when the job was given up, in ms. */
+  readonly leftMs: number;
+  /** What it would have needed (its budget wait, backoff, or expected latency), in ms; 0 when it expired. */
+  readonly neededMs: number;
 }
 
 /**

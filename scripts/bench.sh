@@ -37,6 +37,8 @@ for name in "${which[@]}"; do
       node bench/goodput/run.js --scenarios a,c --no-settle --out bench/results/goodput-no-settle.json
       step "goodput, (f) streamed chats against a cap on open streams"
       node bench/goodput/stream.js
+      step "goodput, agent requests of 3-8 sub-calls with a 10 s budget each"
+      node bench/goodput/agents/run.js
       ;;
     overhead)
       step "overhead on Node, real time: schedule() throughput and memory per queued job"

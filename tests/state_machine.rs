@@ -339,7 +339,7 @@ fn step(s: &mut Scheduler, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
     let called = |m: &mut Model| m.clock = m.clock.max(m.now);
     match op {
         Op::Submit { priority, key, cost, max_wait_ms } => {
-            let spec = JobSpec { cost: *cost, priority: *priority, key: KEYS[*key], max_wait_ms: *max_wait_ms };
+            let spec = JobSpec { cost: *cost, priority: *priority, key: KEYS[*key], max_wait_ms: *max_wait_ms, deadline: None };
             called(m);
             if let Ok(id) = s.submit(m.now, spec) {
                 prop_assert!(!m.live.contains_key(&id) && !m.ended.contains(&id), "id {} reused", id);
@@ -387,6 +387,7 @@ fn step(s: &mut Scheduler, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
                     m.live.insert(id, Life::Waiting { attempts: attempt });
                 }
                 Verdict::Unknown => prop_assert!(false, "{} runs, yet finish says unknown", id),
+                Verdict::Late { .. } => prop_assert!(false, "{} has no deadline, yet finish says no retry fits it", id),
             }
         }
         Op::FinishStray { pick, made_up } => {

@@ -5,6 +5,7 @@ export const START = 1;
 export const QUEUE_TIMEOUT = 2;
 export const TOO_LARGE = 3;
 export const QUEUE_FULL = 4;
+export const DEADLINE = 5;
 export const RATE_LIMITED = 10;
 export const RETRY_SCHEDULED = 11;
 export const RETRIES_EXHAUSTED = 12;
@@ -37,4 +38,6 @@ export const NAMED = Object.freeze({ none: 0, requests: 1, tokens: 2, inputToken
 export const DONE = 0;
 export const FAILED = 1;
 export const RETRY = 2;
+/** No retry fits before the deadline (Core.rejection says why). */
+export const LATE = 4;
 export const EXHAUSTED = 3;

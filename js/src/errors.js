@@ -28,6 +28,33 @@ export class QueueTimeoutError extends SluiceError {
   }
 }
 
+/** Why a job is given up before its deadline, by the core's number (src/wasm/mod.rs). */
+const LATE = ['expired', 'budget', 'latency', 'backoff'];
+
+/**
+ * The job cannot finish by its `deadline`: the deadline came (queued, backing off, or running:
+ * the attempt's signal is aborted with this error), or it was given up as soon as that was
+ * certain or very likely. `why`: 'expired', 'budget' (its wait for budget is longer than what
+ * is left), 'latency' (what is left is shorter than such calls took: the `latencyQuantile` of
+ * finished attempts, after its wait to start behind the jobs with a deadline queued ahead of it) or 'backoff' (its retry's backoff ends after the deadline). `leftMs` is
+ * what was left then, `neededMs` what it would have needed; a job given up between attempts
+ * carries the last attempt's error as `cause`.
+ */
+export class DeadlineError extends SluiceError {
+  constructor(leftMs, neededMs, why, cause) {
+    const reason = LATE[why] ?? why;
+    const need = {
+      budget: `the budget lets it start in ${neededMs} ms`,
+      latency: `its wait to start plus what such calls took come to ${neededMs} ms`,
+      backoff: `its retry's backoff is ${neededMs} ms`,
+    }[reason];
+    super(need ? `The job cannot finish by its deadline: ${leftMs} ms were left and ${need}` : 'The job did not finish by its deadline', 'DEADLINE', { cause });
+    this.why = reason;
+    this.leftMs = leftMs;
+    this.neededMs = neededMs;
+  }
+}
+
 const TIMEOUTS = {
   timeoutMs: 'The attempt ran longer than timeoutMs',
   firstChunkTimeoutMs: 'The stream sent no chunk within firstChunkTimeoutMs',

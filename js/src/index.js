@@ -6,6 +6,7 @@ export {
   SluiceError,
   AbortError,
   QueueTimeoutError,
+  DeadlineError,
   TimeoutError,
   QueueFullError,
   RetryError,

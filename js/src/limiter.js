@@ -7,7 +7,7 @@ import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
 import { bodyUsage, discard } from './body.js';
-import { AbortError, ClearedError, ClosedError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
+import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
 import { KeyFigures } from './keyfigures.js';
 import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
@@ -50,7 +50,9 @@ const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_O
  * stored boxed, and the fields of every job would change shape as ids grow.
  */
 class Job {
-  constructor(id, task, o) {
+  constructor(id, task, o, due) {
+    /** When the whole job must be done by, on the host clock (`now()`), or Infinity. */
+    this.due = due;
     this.slot = id % SLOTS | 0;
     this.generation = ((id - this.slot) / SLOTS) | 0;
     this.task = task;
@@ -120,7 +122,7 @@ export class Limiter extends EventTarget {
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
     super();
-    const { settings, seeded, classify } = parseLimiterOptions(options);
+    const { settings, seeded, classify, latencyQuantile } = parseLimiterOptions(options);
     // No clock is read here: a limiter may be built at a Worker's module scope, where the
     // clock reads 0. The core counts time from its first real reading on.
     try {
@@ -128,6 +130,7 @@ export class Limiter extends EventTarget {
     } catch (e) {
       throw new RangeError(e.message); // a value the core refused (`retry.maxDelayMs` below `retry.baseMs`)
     }
+    if (latencyQuantile !== undefined) this.#core.setLatencyQuantile(latencyQuantile);
     this.#classify = classify;
     this.#unseeded = !seeded;
   }
@@ -160,12 +163,16 @@ export class Limiter extends EventTarget {
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
     }
     const maxWait = o.maxWaitMs === Infinity ? -1 : o.maxWaitMs;
-    // Queuing a job needs the time only for its deadline; the core reads time as monotonic, so
+    const timed = maxWait >= 0 || o.deadline !== Infinity;
+    // Queuing a job needs the time only for its deadlines; the core reads time as monotonic, so
     // the last reading serves (and a poll, if one follows, reads the clock afresh).
-    const t = maxWait < 0 ? this.#lastReading : now();
+    const t = timed ? now() : this.#lastReading;
+    // The deadline is wall-clock time (Date.now()); the core counts on the monotonic clock, so
+    // it is converted once, here: later steps of the wall clock do not move it.
+    const due = o.deadline === Infinity ? -1 : t + Math.max(0, Math.ceil(o.deadline - Date.now()));
     const submitted = o.key
-      ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
-      : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
+      ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due)
+      : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due);
     if (submitted === 0) {
       this.#core.rejection();
       const error = readRejection(this.#core.outPtr(), o);
@@ -175,7 +182,7 @@ export class Limiter extends EventTarget {
       return Promise.reject(error);
     }
     const id = Math.abs(submitted); // negative: every slot is taken, no poll can start it now
-    const job = new Job(id, task, o);
+    const job = new Job(id, task, o, due < 0 ? Infinity : due);
     // A job still in the slot is one the core has given up for lost (its attempt outlived
     // `attemptLeaseMs`): it no longer counts as active, and its late end is ignored.
     if (this.#jobs[id % SLOTS] !== undefined) this.#active -= 1;
@@ -189,7 +196,7 @@ export class Limiter extends EventTarget {
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
-    const admitted = submitted > 0 ? this.#admit(job, maxWait < 0 ? now() : t) : this.#admission(id, job);
+    const admitted = submitted > 0 ? this.#admit(job, timed ? t : now()) : this.#admission(id, job);
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
@@ -356,7 +363,7 @@ export class Limiter extends EventTarget {
         const ctx = new AttemptContext(job.attempt);
         const { trace } = job;
         if (trace !== null) this.#started(job, trace);
-        const watch = watchAttempt(ctx, o);
+        const watch = watchAttempt(ctx, o, job.due);
         let value;
         let threw = false;
         let held = null;
@@ -391,6 +398,7 @@ export class Limiter extends EventTarget {
           this.#unreadable = undefined;
           throw error;
         }
+        if (verdict === code.LATE) throw this.#late(value, threw, o);
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
@@ -400,8 +408,14 @@ export class Limiter extends EventTarget {
         if (!threw) discard(value);
         // Closed without draining: the retry never goes out.
         if (this.#closed === REJECT && this.#core.cancel(now(), id)) throw new ClosedError();
-        const next = this.#admit(job, now());
-        if (next !== job) this.#woken(await next);
+        try {
+          const next = this.#admit(job, now());
+          if (next !== job) this.#woken(await next);
+        } catch (e) {
+          // The deadline came while the retry waited: the last attempt's error is the cause.
+          if (e instanceof DeadlineError && threw) e.cause = value;
+          throw e;
+        }
       }
     } catch (e) {
       const error = this.#trapped(e) ?? e;
@@ -620,6 +634,15 @@ export class Limiter extends EventTarget {
       cause: threw ? value : undefined,
       response: threw ? undefined : (responseOf(value) ?? undefined),
     });
+    this.#emit('dropped', { key: o.key || undefined, error });
+    return error;
+  }
+
+  /** The DeadlineError of a job for which no retry fits before its deadline (the core says why). */
+  #late(value, threw, o) {
+    this.#core.rejection();
+    const error = readRejection(this.#core.outPtr(), o);
+    if (threw) error.cause = value;
     this.#emit('dropped', { key: o.key || undefined, error });
     return error;
   }

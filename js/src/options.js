@@ -11,7 +11,7 @@ export const LIMIT_NAMES = [
   'tokensPerDay',
 ];
 
-const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'calibrate']);
+const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'calibrate', 'latencyQuantile']);
 const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
 const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
@@ -63,7 +63,19 @@ export function parseLimiterOptions(input) {
     settings: new Float64Array(settings),
     seeded: o.seed !== undefined,
     classify: o.classify === undefined ? undefined : check.func('classify', o.classify),
+    latencyQuantile: latencyQuantile(o.latencyQuantile),
   };
+}
+
+/**
+ * The quantile of finished attempts' latency that the time left before a deadline must cover
+ * (default 0.9, in the core); `false`: reject a job only when it is certain to be late (0 for
+ * the core). `undefined` when not given.
+ */
+function latencyQuantile(value) {
+  if (value === undefined || value === false) return value === false ? 0 : undefined;
+  if (typeof value === 'number' && value > 0 && value <= 1) return value;
+  throw new (typeof value === 'number' ? RangeError : TypeError)(`Expected \`latencyQuantile\` to be a number in (0, 1] or false, got ${check.describe(value)}`);
 }
 
 const UPDATABLE = new Set(['maxConcurrent', 'maxQueue', ...LIMIT_NAMES]);
@@ -85,7 +97,7 @@ export function checkClass(value) {
   throw new TypeError(`Expected \`classify\` to return ${names} or undefined, got ${check.describe(value)}`);
 }
 
-const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs', 'stream', 'firstChunkTimeoutMs', 'idleTimeoutMs']);
+const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs', 'stream', 'firstChunkTimeoutMs', 'idleTimeoutMs', 'deadline']);
 
 const NO_OPTIONS = Object.freeze({
   tokens: 0,
@@ -99,6 +111,7 @@ const NO_OPTIONS = Object.freeze({
   stream: true,
   firstChunkTimeoutMs: Infinity,
   idleTimeoutMs: Infinity,
+  deadline: Infinity,
 });
 
 /** A job's options; `inputTokens`/`maxOutputTokens` of -1 mean "only the total is known". */
@@ -123,5 +136,6 @@ export function parseJobOptions(input) {
     stream: o.stream === undefined || check.boolean('stream', o.stream),
     firstChunkTimeoutMs: duration('firstChunkTimeoutMs'),
     idleTimeoutMs: duration('idleTimeoutMs'),
+    deadline: o.deadline === undefined ? Infinity : check.number('deadline', o.deadline, 'a time in milliseconds since the epoch, as Date.now() + 10_000', (n) => n >= 0),
   };
 }

@@ -135,6 +135,12 @@ impl Bucket {
         if tokens > self.capacity {
             return None;
         }
+        self.serve_time(tokens, extra)
+    }
+
+    /// Milliseconds until the refill has brought `tokens` (with `extra` coming back meanwhile),
+    /// even beyond the capacity: how long a line of jobs that need them takes to go out.
+    pub fn serve_time(&self, tokens: u64, extra: u64) -> Option<u64> {
         let deficit = self.units(tokens) - self.level - self.units(extra);
         if deficit <= 0 {
             return Some(0);

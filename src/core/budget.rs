@@ -405,10 +405,23 @@ impl Budget {
     /// Milliseconds until `cost` fits in every bucket, assuming `returning` comes back meanwhile.
     /// `None` when it never can.
     pub fn wait_for(&self, cost: &Cost, returning: &Cost) -> Option<u64> {
+        self.longest(cost, returning, true)
+    }
+
+    /// Milliseconds until the budget has let `cost` through, even beyond its capacity (a line of
+    /// jobs, one after another), assuming `returning` comes back meanwhile.
+    pub fn serve_time(&self, cost: &Cost, returning: &Cost) -> Option<u64> {
+        self.longest(cost, returning, false)
+    }
+
+    /// The longest wait of any bucket (`capped`: `None` when `cost` exceeds a capacity).
+    #[inline(never)] // one copy for both callers: it weighs on the .wasm
+    fn longest(&self, cost: &Cost, returning: &Cost, capped: bool) -> Option<u64> {
         self.active().try_fold(0, |longest, (kind, b)| {
-            let r = kind.resource();
+            let (r, amount) = (kind.resource(), cost.amount(kind.resource()));
+            let wait = if capped { b.wait_for(amount, returning.amount(r)) } else { b.serve_time(amount, returning.amount(r)) };
             // A learned limit is forgotten when it expires: it holds nothing back past then.
-            let wait = b.wait_for(cost.amount(r), returning.amount(r)).map(|w| w.min(self.expires_in(kind)));
+            let wait = wait.map(|w| w.min(self.expires_in(kind)));
             wait.map(|w| longest.max(w))
         })
     }

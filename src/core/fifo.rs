@@ -49,6 +49,12 @@ impl<T> Fifo<T> {
         self.entries.iter().filter_map(|(t, v)| v.as_ref().map(|v| (*t, v)))
     }
 
+    /// The live entry of `ticket`, if any.
+    pub fn get(&self, ticket: Ticket) -> Option<&T> {
+        let at = self.entries.binary_search_by_key(&ticket, |&(t, _)| t).ok()?;
+        self.entries[at].1.as_ref()
+    }
+
     /// Takes out the entry of `ticket`, wherever it is.
     pub fn remove(&mut self, ticket: Ticket) -> Option<T> {
         let at = self.entries.binary_search_by_key(&ticket, |&(t, _)| t).ok()?;
@@ -90,6 +96,7 @@ mod tests {
         assert_eq!(line.remove(4), None, "already gone");
         assert_eq!(line.remove(99), None, "never there");
         assert_eq!(line.front(), Some((2, &20)));
+        assert_eq!((line.get(3), line.get(4), line.get(99)), (Some(&30), None, None));
         assert_eq!(line.iter().map(|(_, v)| *v).collect::<Vec<_>>(), vec![20, 30, 50, 60]);
         assert_eq!(line.iter().count(), 4);
     }

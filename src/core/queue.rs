@@ -7,6 +7,13 @@
 //! ahead of one that has been flooding: it never waits behind the flood. First-in first-out
 //! within a key.
 //!
+//! Jobs with a deadline go earliest deadline first instead, against the fair queue's head: a
+//! job without a deadline counts as due [`NO_DEADLINE_SLACK_MS`] after it was queued, and
+//! whichever of the two heads is due first starts. So a deadline job overtakes work without
+//! one only if it is due before that work counts as due; from then on none can (a deadline job
+//! still waiting past its deadline has been rejected), so work without a deadline is never
+//! starved, and it keeps its order and its fairness between keys.
+//!
 //! Pushing a job hands out its [`Place`], which its owner keeps: with it the job leaves from
 //! anywhere at once (cancelled, expired), and the queue never hands out one that left. Memory
 //! follows the waiting jobs: a priority class goes when its last job does (a few stay a little
@@ -16,6 +23,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use super::fifo::{Fifo, Ticket};
+use super::time::Millis;
 
 pub type JobId = u64;
 /// A key (tenant) interned to a small id while jobs or a gate hold it.
@@ -65,9 +73,13 @@ const KEPT_EMPTY_CLASSES: usize = 8;
 /// Stale entries tolerated in an order (of turns, of classes) beyond twice the live ones.
 const STALE_SLACK: usize = 16;
 
+/// How long after it was queued a job without a deadline counts as due, against jobs with one.
+pub const NO_DEADLINE_SLACK_MS: u64 = 30_000;
+
 #[derive(Debug, Default)]
 struct Lane {
-    jobs: Fifo<JobId>,
+    /// Each job with the time it counts as due (queued plus [`NO_DEADLINE_SLACK_MS`]).
+    jobs: Fifo<(JobId, Millis)>,
     /// The key's place in line while it has jobs.
     turn: Option<Turn>,
     /// The earliest tag of its next turn: one past its last, so a key that empties its lane
@@ -78,6 +90,13 @@ struct Lane {
 #[derive(Debug, Default)]
 struct Class {
     retries: Fifo<(JobId, KeyId)>,
+    /// Jobs with a deadline, by ticket; `deadlines` orders them.
+    due: Fifo<(JobId, KeyId)>,
+    /// The deadline jobs' tickets, earliest deadline first. An entry whose ticket left `due` is
+    /// stale: dropped when met, or all at once when they outnumber the live ones.
+    deadlines: BinaryHeap<Reverse<(Millis, Ticket)>>,
+    /// Jobs in `due`.
+    due_len: usize,
     lanes: HashMap<KeyId, Lane>,
     /// Keys with waiting jobs, by turn. An entry that is not its lane's turn is stale: dropped
     /// when met, or all at once when they outnumber the lanes in line.
@@ -173,8 +192,47 @@ impl Class {
     /// The first job, in order, of a key `blocked` does not hold back.
     fn head(&mut self, priority: Priority, blocked: &impl Fn(KeyId) -> bool) -> Option<Head> {
         if let Some((ticket, &(job, key))) = self.retries.iter().find(|(_, (_, key))| !blocked(*key)) {
-            return Some(Head { job, key, place: Place { priority, key, ticket, retry: true } });
+            return Some(Head { job, key, place: Place { priority, key, ticket, line: Line::Retry } });
         }
+        let fair = self.fair_head(priority, blocked);
+        let earliest = self.earliest(blocked).map(|(due, ticket, (job, key))| {
+            (Head { job, key, place: Place { priority, key, ticket, line: Line::Due } }, due)
+        });
+        match (fair, earliest) {
+            (Some((fair, fair_due)), Some((edf, due))) => Some(if due < fair_due { edf } else { fair }),
+            (fair, edf) => fair.or(edf).map(|(head, _)| head),
+        }
+    }
+
+    /// The deadline job due first among those `blocked` does not hold back.
+    fn earliest(&mut self, blocked: &impl Fn(KeyId) -> bool) -> Option<(Millis, Ticket, (JobId, KeyId))> {
+        // Jobs of keys held back (their own gate is closed) are set aside, then put back.
+        let mut passed = Vec::new();
+        let mut found = None;
+        while let Some(&Reverse((due, ticket))) = self.deadlines.peek() {
+            match self.due.get(ticket).copied() {
+                None => drop(self.deadlines.pop()), // stale
+                Some(entry) if blocked(entry.1) => passed.extend(self.deadlines.pop()),
+                Some(entry) => {
+                    found = Some((due, ticket, entry));
+                    break;
+                }
+            }
+        }
+        self.deadlines.extend(passed);
+        found
+    }
+
+    fn tidy_deadlines(&mut self) {
+        if self.deadlines.len() > 2 * self.due_len + STALE_SLACK {
+            let due = &self.due;
+            self.deadlines.retain(|Reverse((_, t))| due.get(*t).is_some());
+        }
+    }
+
+    /// The first job of the key whose turn it is (among those `blocked` does not hold back),
+    /// with the time it counts as due.
+    fn fair_head(&mut self, priority: Priority, blocked: &impl Fn(KeyId) -> bool) -> Option<(Head, Millis)> {
         // Keys held back (their own gate is closed) are set aside, then put back.
         let mut passed = Vec::new();
         let mut found = None;
@@ -190,8 +248,8 @@ impl Class {
         }
         self.turns.extend(passed);
         let key = found?;
-        let (ticket, &job) = self.lanes.get(&key)?.jobs.front()?;
-        Some(Head { job, key, place: Place { priority, key, ticket, retry: false } })
+        let (ticket, &(job, due)) = self.lanes.get(&key)?.jobs.front()?;
+        Some((Head { job, key, place: Place { priority, key, ticket, line: Line::Fair } }, due))
     }
 }
 
@@ -202,7 +260,17 @@ pub struct Place {
     priority: Priority,
     key: KeyId,
     ticket: Ticket,
-    retry: bool,
+    line: Line,
+}
+
+/// Which line of its class a waiting job is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Line {
+    /// Its key's lane (no deadline).
+    Fair,
+    Retry,
+    /// The deadline order.
+    Due,
 }
 
 /// What the queue holds, to check that it follows the waiting jobs.
@@ -243,13 +311,13 @@ impl FairQueue {
         let start = QueueFootprint { classes: self.classes.len(), slots: self.order.len(), lanes: 0 };
         self.classes.values().fold(start, |f, c| QueueFootprint {
             lanes: f.lanes + c.lanes.len(),
-            slots: f.slots + c.turns.len() + c.retries.footprint() + c.lanes.values().map(|l| l.jobs.footprint()).sum::<usize>(),
+            slots: f.slots + c.turns.len() + c.deadlines.len() + c.due.footprint() + c.retries.footprint() + c.lanes.values().map(|l| l.jobs.footprint()).sum::<usize>(),
             ..f
         })
     }
 
     /// Files a new place.
-    fn place(&mut self, priority: Priority, key: KeyId, retry: bool) -> (&mut Class, Place) {
+    fn place(&mut self, priority: Priority, key: KeyId, line: Line) -> (&mut Class, Place) {
         let ticket = self.tickets;
         self.tickets += 1;
         self.len += 1;
@@ -262,13 +330,14 @@ impl FairQueue {
         }
         let class = self.classes.entry(priority.bits()).or_default();
         class.len += 1;
-        (class, Place { priority, key, ticket, retry })
+        (class, Place { priority, key, ticket, line })
     }
 
-    pub fn push(&mut self, job: JobId, priority: Priority, key: KeyId) -> Place {
-        let (class, place) = self.place(priority, key, false);
+    /// Queues a job without a deadline, at its key's turn; `now` is when (see [`NO_DEADLINE_SLACK_MS`]).
+    pub fn push(&mut self, job: JobId, priority: Priority, key: KeyId, now: Millis) -> Place {
+        let (class, place) = self.place(priority, key, Line::Fair);
         let lane = class.lanes.entry(key).or_default();
-        lane.jobs.push(place.ticket, job);
+        lane.jobs.push(place.ticket, (job, now.saturating_add(NO_DEADLINE_SLACK_MS)));
         if lane.turn.is_none() {
             class.activate(key);
         }
@@ -277,8 +346,18 @@ impl FairQueue {
 
     /// A retried job goes ahead of new work of its priority.
     pub fn push_retry(&mut self, job: JobId, priority: Priority, key: KeyId) -> Place {
-        let (class, place) = self.place(priority, key, true);
+        let (class, place) = self.place(priority, key, Line::Retry);
         class.retries.push(place.ticket, (job, key));
+        place
+    }
+
+    /// Queues a job with a deadline: within its priority, earliest deadline first.
+    pub fn push_due(&mut self, job: JobId, priority: Priority, key: KeyId, deadline: Millis) -> Place {
+        let (class, place) = self.place(priority, key, Line::Due);
+        class.due.push(place.ticket, (job, key));
+        class.deadlines.push(Reverse((deadline, place.ticket)));
+        class.due_len += 1;
+        class.tidy_deadlines();
         place
     }
 
@@ -290,17 +369,22 @@ impl FairQueue {
     /// Takes the job at `place` out; `served`: it starts now, and its key's turn is spent.
     fn take(&mut self, place: Place, served: bool) -> bool {
         let Some(class) = self.classes.get_mut(&place.priority.bits()) else { return false };
-        let taken = if place.retry {
-            class.retries.remove(place.ticket).is_some()
-        } else {
-            class.lanes.get_mut(&place.key).and_then(|lane| lane.jobs.remove(place.ticket)).is_some()
+        let taken = match place.line {
+            Line::Retry => class.retries.remove(place.ticket).is_some(),
+            Line::Due => {
+                let taken = class.due.remove(place.ticket).is_some();
+                class.due_len -= taken as usize;
+                class.tidy_deadlines();
+                taken
+            }
+            Line::Fair => class.lanes.get_mut(&place.key).and_then(|lane| lane.jobs.remove(place.ticket)).is_some(),
         };
         if !taken {
             return false;
         }
         class.len -= 1;
         self.len -= 1;
-        if !place.retry {
+        if place.line == Line::Fair {
             class.left_lane(place.key, served);
         }
         if class.len == 0 {
@@ -382,11 +466,11 @@ mod tests {
     #[test]
     fn higher_priority_first_then_fifo() {
         let mut q = FairQueue::default();
-        q.push(1, Priority(0.0), 0);
-        q.push(2, Priority(5.0), 0);
-        q.push(3, Priority(0.0), 0);
-        q.push(4, Priority(-1.5), 0);
-        q.push(5, Priority(5.0), 0);
+        q.push(1, Priority(0.0), 0, 0);
+        q.push(2, Priority(5.0), 0, 0);
+        q.push(3, Priority(0.0), 0, 0);
+        q.push(4, Priority(-1.5), 0, 0);
+        q.push(5, Priority(5.0), 0, 0);
         assert_eq!(drain(&mut q), vec![2, 5, 1, 3, 4]);
         assert!(q.is_empty());
     }
@@ -395,10 +479,10 @@ mod tests {
     fn keys_take_turns() {
         let mut q = FairQueue::default();
         for j in 0..5 {
-            q.push(j, Priority(0.0), 7); // a flood from key 7
+            q.push(j, Priority(0.0), 7, 0); // a flood from key 7
         }
-        q.push(100, Priority(0.0), 8);
-        q.push(101, Priority(0.0), 8);
+        q.push(100, Priority(0.0), 8, 0);
+        q.push(101, Priority(0.0), 8, 0);
         assert_eq!(drain(&mut q), vec![0, 100, 1, 101, 2, 3, 4]);
     }
 
@@ -406,11 +490,11 @@ mod tests {
     fn a_key_that_arrives_goes_ahead_of_a_flood() {
         let mut q = FairQueue::default();
         for j in 0..5 {
-            q.push(j, Priority(0.0), 1);
+            q.push(j, Priority(0.0), 1, 0);
         }
         let h = q.head(|_| false).unwrap();
         q.pop(h); // the flood's first job started
-        q.push(100, Priority(0.0), 2);
+        q.push(100, Priority(0.0), 2, 0);
         assert_eq!(q.head(|_| false).unwrap().job, 100, "the newcomer does not wait behind the flood");
         assert_eq!(drain(&mut q), vec![100, 1, 2, 3, 4]);
     }
@@ -418,8 +502,8 @@ mod tests {
     #[test]
     fn retries_go_ahead_of_new_work_of_their_priority() {
         let mut q = FairQueue::default();
-        q.push(1, Priority(0.0), 0);
-        q.push(2, Priority(1.0), 0);
+        q.push(1, Priority(0.0), 0, 0);
+        q.push(2, Priority(1.0), 0, 0);
         q.push_retry(3, Priority(0.0), 0);
         assert_eq!(drain(&mut q), vec![2, 3, 1]);
     }
@@ -427,7 +511,7 @@ mod tests {
     #[test]
     fn removed_jobs_are_skipped() {
         let mut q = FairQueue::default();
-        let places: Vec<Place> = (0..4).map(|j| q.push(j, Priority(0.0), 0)).collect();
+        let places: Vec<Place> = (0..4).map(|j| q.push(j, Priority(0.0), 0, 0)).collect();
         let retry = q.push_retry(9, Priority(0.0), 0);
         assert!(q.remove(places[0]) && q.remove(retry) && q.remove(places[3]));
         assert!(!q.remove(places[3]), "gone already");
@@ -439,8 +523,8 @@ mod tests {
     #[test]
     fn blocked_keys_are_passed_over() {
         let mut q = FairQueue::default();
-        q.push(1, Priority(0.0), 1);
-        q.push(2, Priority(0.0), 2);
+        q.push(1, Priority(0.0), 1, 0);
+        q.push(2, Priority(0.0), 2, 0);
         let h = q.head(|k| k == 1).unwrap();
         assert_eq!(h.job, 2);
         q.pop(h);
@@ -451,9 +535,9 @@ mod tests {
     #[test]
     fn a_blocked_key_is_passed_over_even_with_cancelled_jobs_behind_it() {
         let mut q = FairQueue::default();
-        q.push(1, Priority(0.0), 1);
-        let two = q.push(2, Priority(0.0), 2);
-        q.push(3, Priority(0.0), 2);
+        q.push(1, Priority(0.0), 1, 0);
+        let two = q.push(2, Priority(0.0), 2, 0);
+        q.push(3, Priority(0.0), 2, 0);
         q.remove(two);
         let h = q.head(|k| k == 1).unwrap();
         assert_eq!(h.job, 3);
@@ -467,8 +551,8 @@ mod tests {
         let mut q = FairQueue::default();
         let mut cancelled = Vec::new();
         for p in 0..100 {
-            q.push(p, Priority(p as f64), 0);
-            cancelled.push(q.push(1_000 + p, Priority(p as f64 + 0.5), 0));
+            q.push(p, Priority(p as f64), 0, 0);
+            cancelled.push(q.push(1_000 + p, Priority(p as f64 + 0.5), 0, 0));
         }
         for place in cancelled {
             assert!(q.remove(place), "cancelled");
@@ -485,7 +569,7 @@ mod tests {
         let mut q = FairQueue::default();
         q.push_retry(1, Priority(0.0), 1);
         let cancelled = q.push_retry(2, Priority(0.0), 2);
-        q.push(3, Priority(0.0), 2);
+        q.push(3, Priority(0.0), 2, 0);
         q.remove(cancelled);
         assert_eq!(q.head(|k| k == 1).map(|h| h.job), Some(3));
         assert_eq!(drain(&mut q), vec![1, 3]);
@@ -495,8 +579,41 @@ mod tests {
     fn any_priority_has_its_place_in_the_order() {
         let mut q = FairQueue::default();
         for (job, p) in [(1, f64::NEG_INFINITY), (2, -0.0), (3, 0.0), (4, f64::MAX), (5, f64::INFINITY), (6, 1e-300)] {
-            q.push(job, Priority(p), 0);
+            q.push(job, Priority(p), 0, 0);
         }
         assert_eq!(drain(&mut q), vec![5, 4, 6, 3, 2, 1]);
+    }
+
+    #[test]
+    fn earliest_deadline_first_within_a_priority() {
+        let mut q = FairQueue::default();
+        q.push_due(1, Priority(0.0), 0, 9_000);
+        q.push_due(2, Priority(0.0), 1, 3_000);
+        q.push_due(3, Priority(1.0), 0, 20_000);
+        q.push_due(4, Priority(0.0), 0, 5_000);
+        assert_eq!(drain(&mut q), vec![3, 2, 4, 1]);
+    }
+
+    #[test]
+    fn work_without_a_deadline_goes_once_it_is_due_before_the_deadlines() {
+        let mut q = FairQueue::default();
+        q.push(1, Priority(0.0), 7, 0); // counts as due at NO_DEADLINE_SLACK_MS
+        q.push(2, Priority(0.0), 8, 100);
+        q.push_due(10, Priority(0.0), 0, NO_DEADLINE_SLACK_MS - 1);
+        q.push_due(11, Priority(0.0), 0, NO_DEADLINE_SLACK_MS + 50);
+        q.push_due(12, Priority(0.0), 0, NO_DEADLINE_SLACK_MS + 500);
+        assert_eq!(drain(&mut q), vec![10, 1, 11, 2, 12]);
+    }
+
+    #[test]
+    fn a_removed_deadline_job_is_never_handed_out_and_blocked_keys_are_passed_over() {
+        let mut q = FairQueue::default();
+        let gone = q.push_due(1, Priority(0.0), 0, 10);
+        q.push_due(2, Priority(0.0), 1, 20);
+        q.push_due(3, Priority(0.0), 2, 30);
+        assert!(q.remove(gone));
+        assert_eq!(q.head(|k| k == 1).map(|h| h.job), Some(3));
+        assert_eq!(drain(&mut q), vec![2, 3]);
+        assert_eq!(q.footprint().slots, 0, "{:?}", q.footprint());
     }
 }

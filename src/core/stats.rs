@@ -16,7 +16,7 @@ pub struct Counters {
     pub failed: u64,
     /// Jobs refused at submission (too large, queue full, deadline out of reach).
     pub rejected: u64,
-    /// Queued jobs that gave up waiting (`maxWaitMs`).
+    /// Queued or backing-off jobs given up: `maxWaitMs` passed, or their deadline came or is out of reach.
     pub expired: u64,
     /// Jobs their caller aborted, queued or running.
     pub cancelled: u64,

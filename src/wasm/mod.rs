@@ -14,6 +14,7 @@ const START: f64 = 1.0;
 const QUEUE_TIMEOUT: f64 = 2.0;
 const TOO_LARGE: f64 = 3.0;
 const QUEUE_FULL: f64 = 4.0;
+const DEADLINE: f64 = 5.0;
 // Events.
 const RATE_LIMITED: f64 = 10.0;
 const RETRY_SCHEDULED: f64 = 11.0;
@@ -29,6 +30,8 @@ fn rejection(reason: Rejection) -> [f64; 4] {
         Rejection::QueueTimeout { waited_ms, max_wait_ms } => [QUEUE_TIMEOUT, waited_ms as f64, max_wait_ms as f64, 0.0],
         Rejection::TooLarge(t) => [TOO_LARGE, t.limit.index() as f64, t.amount as f64, t.capacity as f64],
         Rejection::QueueFull { max_queue } => [QUEUE_FULL, max_queue as f64, 0.0, 0.0],
+        // `why` by its number, as js/src/errors.js names them.
+        Rejection::Deadline { left_ms, needed_ms, why } => [DEADLINE, left_ms as f64, needed_ms as f64, why as u8 as f64],
     }
 }
 
@@ -105,23 +108,33 @@ impl Core {
         self.scheduler.reseed(seed as u64);
     }
 
+    /// The quantile of the learned latency that the time left before a job's deadline must
+    /// cover, in (0, 1]; 0 or below: a job is rejected only when it is certain to be late.
+    #[wasm_bindgen(js_name = setLatencyQuantile)]
+    pub fn set_latency_quantile(&mut self, quantile: f64) {
+        let ppm = (quantile > 0.0).then(|| (quantile.min(1.0) * 1e6).round() as u32);
+        self.scheduler.set_latency_quantile(ppm);
+    }
+
     /// Queues a job without a key; see `submitKeyed`.
-    pub fn submit(&mut self, now: f64, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
-        self.submit_keyed(now, "", priority, tokens, input, output, max_wait)
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit(&mut self, now: f64, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64, deadline: f64) -> f64 {
+        self.submit_keyed(now, "", priority, tokens, input, output, max_wait, deadline)
     }
 
     /// Queues a job and returns its id, or 0 when it is rejected (see `rejection`); the id is
     /// negated when a poll now would change nothing (every slot is taken, no deadline).
-    /// `input` and `output` below 0 mean that only the total estimate is known.
+    /// `input` and `output` below 0 mean that only the total estimate is known; `deadline` is
+    /// when the whole job must be done, on the core's clock (below 0: none).
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = submitKeyed)]
-    pub fn submit_keyed(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
+    pub fn submit_keyed(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64, deadline: f64) -> f64 {
         self.trap_if_armed();
         let cost = match (optional(input), optional(output)) {
             (Some(i), Some(o)) => Cost::split(i, o),
             _ => Cost::total(optional(tokens).unwrap_or(0)),
         };
-        let spec = JobSpec { cost, priority, key, max_wait_ms: optional(max_wait) };
+        let spec = JobSpec { cost, priority, key, max_wait_ms: optional(max_wait), deadline: optional(deadline) };
         let poll = self.scheduler.poll_needed_after_submit(&spec);
         match self.scheduler.submit(millis(now), spec) {
             Ok(id) if poll => id as f64,
@@ -133,7 +146,8 @@ impl Core {
         }
     }
 
-    /// Why the last `submit` returned 0: puts `[kind, a, b, c]` at `outPtr()`.
+    /// Why the last `submit` returned 0, or why the last `finish` said late (4): puts
+    /// `[kind, a, b, c]` at `outPtr()`.
     pub fn rejection(&mut self) {
         self.out.clear();
         self.out.extend(self.rejected);
@@ -242,7 +256,8 @@ impl Core {
 
     /// Reports an ended attempt, with the `feedback` given just before (if any), then polls.
     /// Returns what `poll` does, with the verdict in the header: 0 done, 1 failed, 2 retry,
-    /// -1 unknown; or, when retries ran out, `3 + 4 × (the retry budget ran out) + 8 × attempts`.
+    /// -1 unknown; 4 when no retry fits before the deadline (`rejection` then says why); or, when
+    /// retries ran out, `3 + 4 × (the retry budget ran out) + 8 × attempts`.
     ///
     /// `kind` is an index of `OUTCOMES`, or below 0 to classify from `status` (0: none),
     /// `hint` (an index of `HINTS`) and the headers. `input` below 0: the usage is unknown.
@@ -268,6 +283,10 @@ impl Core {
             Verdict::Failed => 1.0,
             Verdict::Retry { .. } => 2.0,
             Verdict::Exhausted { attempts, budget } => 3.0 + 4.0 * budget as u8 as f64 + 8.0 * attempts as f64,
+            Verdict::Late { left_ms, needed_ms, why } => {
+                self.rejected = rejection(Rejection::Deadline { left_ms, needed_ms, why });
+                4.0
+            }
             Verdict::Unknown => -1.0,
         };
         self.scheduler.poll(millis(now));

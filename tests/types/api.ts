@@ -9,6 +9,7 @@ import {
   Limiter,
   QueueFullError,
   QueueTimeoutError,
+  DeadlineError,
   RetryError,
   SluiceError,
   SluiceInternalError,
@@ -56,6 +57,7 @@ const options: LimiterOptions = {
   adaptiveConcurrency: false,
   gate: 'key',
   seed: 42,
+  latencyQuantile: 0.95,
   classify: ({ result, error, status, headers }: ClassifyInput): OutcomeClass | undefined =>
     status === 418 || headers['x-teapot'] !== undefined ? 'fatal' : result === 'retry me' || error instanceof RangeError ? 'retryable' : undefined,
 };
@@ -85,7 +87,7 @@ const reply = limiter.schedule(
     assertType<Equal<typeof attempt, number>>();
     return createCompletion({ model: 'gpt' }, { signal });
   },
-  { tokens: 1_200, priority: 1, key: 'tenant-a', signal: controller.signal, maxWaitMs: 5_000, timeoutMs: 30_000 },
+  { tokens: 1_200, priority: 1, key: 'tenant-a', signal: controller.signal, maxWaitMs: 5_000, timeoutMs: 30_000, deadline: Date.now() + 10_000 },
 );
 assertType<Equal<typeof reply, Promise<ChatCompletion>>>();
 
@@ -198,6 +200,11 @@ async function handle(): Promise<string> {
       assertType<Equal<typeof e.option, 'timeoutMs' | 'firstChunkTimeoutMs' | 'idleTimeoutMs'>>();
       return `timed out after ${e.timeoutMs} (${e.option})`;
     }
+    if (e instanceof DeadlineError) {
+      assertType<Equal<typeof e.code, 'DEADLINE'>>();
+      const why: 'expired' | 'budget' | 'latency' | 'backoff' = e.why;
+      return `late (${why}): ${e.leftMs} ms left, ${e.neededMs} needed, after ${String(e.cause)}`;
+    }
     if (e instanceof AbortError) return `aborted: ${String(e.reason)}`;
     if (e instanceof RetryError) return `gave up after ${e.attempts} (${e.status ?? 'no status'}, budget ${e.budgetExhausted}) ${e.response?.status}`;
     if (e instanceof EstimateTooLargeError) {
@@ -212,7 +219,7 @@ async function handle(): Promise<string> {
     throw e;
   }
 }
-const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new QueueFullError(4), new SluiceInternalError(new Error('trap'))];
+const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new DeadlineError(20, 900, 'latency'), new QueueFullError(4), new SluiceInternalError(new Error('trap'))];
 const rangeError: RangeError = new EstimateTooLargeError('tokens', 10, 'tokensPerMinute', 5);
 
 const usage: Usage | null = readUsage({ usage: { prompt_tokens: 1, completion_tokens: 2 } });

@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 
-use super::{Attempt, Event, Outcome, Scheduler, State, Verdict};
+use super::{Attempt, Event, Late, Outcome, Scheduler, State, Verdict};
 use crate::core::budget::Ledger;
 use crate::core::classify::OutcomeKind;
 use crate::core::concurrency::Signal;
@@ -33,9 +33,12 @@ impl Scheduler {
         self.budget.refill(now);
         let Some(job) = self.jobs.get(&id) else { return Verdict::Unknown };
         let Some(Attempt { epoch, started_at, ledger }) = job.attempt() else { return Verdict::Unknown };
-        let (cost, key, attempt) = (job.cost, job.key, job.attempt);
+        let (cost, key, attempt, due) = (job.cost, job.key, job.attempt, job.due);
         if let Some(calibration) = &mut self.calibration {
             calibration.learn(&job.estimate, outcome.usage);
+        }
+        if outcome.kind == OutcomeKind::Success {
+            self.latency.record(&job.estimate, now.saturating_sub(started_at));
         }
         let kind = outcome.kind;
         self.in_flight_cost.sub(&cost);
@@ -75,7 +78,7 @@ impl Scheduler {
 
         let verdict = match kind {
             OutcomeKind::Success => Verdict::Done,
-            _ if kind.is_retryable() && may_retry => self.retry_or_fail(now, id, attempt, retry_after),
+            _ if kind.is_retryable() && may_retry => self.retry_or_fail(now, id, attempt, retry_after, due),
             _ => Verdict::Failed,
         };
         match verdict {
@@ -152,14 +155,31 @@ impl Scheduler {
         }
     }
 
-    pub(super) fn retry_or_fail(&mut self, now: Millis, id: JobId, attempt: u32, retry_after: Option<u64>) -> Verdict {
+    pub(super) fn retry_or_fail(&mut self, now: Millis, id: JobId, attempt: u32, retry_after: Option<u64>, due: Option<Millis>) -> Verdict {
+        // A job with a deadline draws its backoff first: a retry that cannot fit spends no budget.
+        let mut delay = None;
+        if let Some(due) = due.filter(|_| self.retry.allows(attempt)) {
+            let backoff = self.retry.delay(attempt, retry_after, &mut self.rng);
+            delay = Some(backoff);
+            let (job, left_ms) = (&self.jobs[&id], due.saturating_sub(now));
+            let late = if backoff >= left_ms {
+                Some((backoff, Late::Backoff))
+            } else {
+                let needed = self.latency.expected(&job.estimate).map(|l| backoff.saturating_add(l));
+                needed.filter(|&n| n > left_ms).map(|n| (n, Late::Latency))
+            };
+            if let Some((needed_ms, why)) = late {
+                return Verdict::Late { left_ms, needed_ms, why };
+            }
+        }
         if !self.retry.allows(attempt) || !self.retry_budget.withdraw(now) {
             let budget = self.retry.allows(attempt);
             self.counters.retries_exhausted += 1;
             self.events.push(Event::RetriesExhausted { job: id, attempts: attempt, budget });
             return Verdict::Exhausted { attempts: attempt, budget };
         }
-        let at = now.saturating_add(self.retry.delay(attempt, retry_after, &mut self.rng));
+        let delay = delay.unwrap_or_else(|| self.retry.delay(attempt, retry_after, &mut self.rng));
+        let at = now.saturating_add(delay);
         let job = self.jobs.get_mut(&id).expect("job is running");
         job.state = State::Waiting;
         self.backing_off += 1;

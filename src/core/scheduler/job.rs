@@ -23,7 +23,10 @@ pub(super) struct Job {
     pub(super) priority: Priority,
     pub(super) key: KeyId,
     pub(super) submitted_at: Millis,
+    /// The last instant of its first start (`max_wait_ms`).
     pub(super) deadline: Option<Millis>,
+    /// When the whole job must be done by.
+    pub(super) due: Option<Millis>,
     /// Attempts started so far.
     pub(super) attempt: u32,
     pub(super) state: State,

@@ -13,7 +13,7 @@ mod rejection;
 mod timers;
 mod vocabulary;
 
-pub use vocabulary::{Decision, Event, Footprint, JobSpec, Outcome, Rejection, Verdict};
+pub use vocabulary::{Decision, Event, Footprint, JobSpec, Late, Outcome, Rejection, Verdict};
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -25,6 +25,7 @@ use super::config::{Config, ConfigError};
 use super::cost::{Cost, Resource};
 use super::gate::{Admits, Gates};
 use super::keys::Keys;
+use super::latency::Latency;
 use super::limit_kind::LimitKind;
 use super::queue::{FairQueue, JobId, KeyId, Priority};
 use super::retry::RetryPolicy;
@@ -51,6 +52,10 @@ pub struct Scheduler {
     jobs: Slab<Job>,
     /// Queued jobs by deadline; entries of jobs that started or left are skipped when met.
     deadlines: BinaryHeap<Reverse<(Millis, JobId)>>,
+    /// Jobs with a deadline, by it; entries of jobs that ended are skipped when met.
+    dues: BinaryHeap<Reverse<(Millis, JobId)>>,
+    /// How long attempts took, to tell whether a job can still finish by its deadline.
+    latency: Latency,
     /// Jobs backing off, by the time they re-enter the queue.
     backoffs: BinaryHeap<Reverse<(Millis, JobId)>>,
     /// Running attempts by the end of their lease, which is their start order (one lease for all).
@@ -88,6 +93,8 @@ impl Scheduler {
             rng: Rng::new(config.seed),
             jobs: Slab::default(),
             deadlines: BinaryHeap::new(),
+            dues: BinaryHeap::new(),
+            latency: Latency::default(),
             backoffs: BinaryHeap::new(),
             leases: VecDeque::new(),
             in_flight_cost: Cost::default(),
@@ -110,11 +117,22 @@ impl Scheduler {
         self.rng = Rng::new(seed);
     }
 
+    /// The quantile of the learned latency that the time left before a deadline must cover, in
+    /// millionths (default 0.9); `None` rejects a job only when it is certain to be late.
+    pub fn set_latency_quantile(&mut self, ppm: Option<u32>) {
+        self.latency.set_quantile(ppm);
+    }
+
+    /// How long an attempt of `cost` is expected to take, from the attempts that finished.
+    pub fn expected_latency(&self, cost: &Cost) -> Option<u64> {
+        self.latency.expected(cost)
+    }
+
     /// Whether a [`poll`](Self::poll) right after [`submit`](Self::submit)ting a job of
     /// `spec` could change anything: not while every slot is taken and the job brings no
     /// deadline (the next wake-up then stays what it was).
     pub fn poll_needed_after_submit(&self, spec: &JobSpec) -> bool {
-        self.concurrency.has_room() || spec.max_wait_ms.is_some()
+        self.concurrency.has_room() || spec.max_wait_ms.is_some() || spec.deadline.is_some()
     }
 
     /// Queues a job, or rejects it at once when it could never start in time.
@@ -134,11 +152,12 @@ impl Scheduler {
         } else if self.jobs.len() >= slab::CAPACITY {
             // Ids hold this many jobs at once, whatever `maxQueue` says.
             Some(Rejection::QueueFull { max_queue: slab::CAPACITY as u64 })
-        } else if let (Some(deadline), Some(max_wait_ms)) = (deadline, spec.max_wait_ms) {
-            (self.earliest_start(now, &spec.cost, key) > deadline)
-                .then_some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
+        } else if let Some(max_wait_ms) =
+            spec.max_wait_ms.filter(|_| deadline.is_some_and(|d| self.earliest_start(now, &spec.cost, key) > d))
+        {
+            Some(Rejection::QueueTimeout { waited_ms: 0, max_wait_ms })
         } else {
-            None
+            spec.deadline.and_then(|due| self.late_start(now, &spec.cost, &spec.cost, key, Priority(spec.priority), due, false))
         };
         if let Some(reason) = rejection {
             self.keys.release(key);
@@ -153,11 +172,18 @@ impl Scheduler {
             key,
             submitted_at: now,
             deadline,
+            due: spec.deadline,
             attempt: 0,
             state: State::Waiting, // until it has its place, just below
         };
         let id = self.jobs.insert(job);
-        let place = self.queue.push(id, priority, key);
+        let place = match spec.deadline {
+            Some(due) => {
+                self.dues.push(Reverse((due, id)));
+                self.queue.push_due(id, priority, key, due)
+            }
+            None => self.queue.push(id, priority, key, now),
+        };
         if let Some(job) = self.jobs.get_mut(&id) {
             job.state = State::Queued(place);
         }
@@ -199,6 +225,7 @@ impl Scheduler {
         self.requeue_backoffs(now);
         self.end_lost_attempts(now);
         self.expire(now, false);
+        self.expire_dues(now);
         let waiting_for_budget = self.admit(now);
         self.expire(now, true);
         self.next_wake = self.compute_next_wake(now, waiting_for_budget);
@@ -212,7 +239,7 @@ impl Scheduler {
             queue: self.queue.footprint(),
             keys: self.keys.len(),
             key_gates: self.gates.key_gates(),
-            timers: self.deadlines.len() + self.backoffs.len() + self.leases.len(),
+            timers: self.deadlines.len() + self.dues.len() + self.backoffs.len() + self.leases.len(),
         }
     }
 
@@ -228,9 +255,18 @@ impl Scheduler {
             let Some(head) = self.queue.head(|key| gates.blocks(key)) else { break };
             let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
             job.cost = reservation(&self.budget, self.calibration.as_ref(), &job.estimate);
-            if !self.budget.fits(&job.cost) {
+            let job = &self.jobs[&head.job];
+            let fits = self.budget.fits(&job.cost);
+            // A job that can no longer finish by its deadline gives its turn to the next.
+            let late = job.due.and_then(|due| self.late_start(now, &job.cost, &job.estimate, job.key, job.priority, due, true));
+            if let Some(reason) = late {
+                self.reject_queued(now, head.job, Some(reason));
+                continue;
+            }
+            if !fits {
                 return Some(job.cost);
             }
+            let job = self.jobs.get_mut(&head.job).expect("queued jobs are known");
             self.queue.pop(head);
             self.budget.take(&job.cost, now);
             self.counters.tokens_reserved = self.counters.tokens_reserved.saturating_add(job.cost.tokens);

@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{Job, Rejection, Scheduler, State};
+use super::{Job, Late, Rejection, Scheduler, State};
 use crate::core::concurrency::Signal;
 use crate::core::cost::Cost;
 use crate::core::queue::JobId;
@@ -20,6 +20,9 @@ impl Scheduler {
     pub(super) fn tidy_timers(&mut self) {
         let live = 2 * self.jobs.len() + TIMER_SLACK;
         let jobs = &self.jobs;
+        if self.dues.len() > live {
+            self.dues.retain(|Reverse((_, id))| jobs.get(id).is_some());
+        }
         if self.deadlines.len() > live {
             self.deadlines.retain(|Reverse((_, id))| jobs.get(id).is_some_and(Job::awaits_first_start));
         }
@@ -73,6 +76,21 @@ impl Scheduler {
         }
     }
 
+    /// Rejects queued and backing-off jobs whose deadline came: they cannot finish by it.
+    /// (A running attempt is cut at its deadline by the host and ends as timed out.)
+    pub(super) fn expire_dues(&mut self, now: Millis) {
+        while let Some(&Reverse((due, id))) = self.dues.peek() {
+            if due > now {
+                break;
+            }
+            self.dues.pop();
+            if self.jobs.get(&id).is_some_and(|j| j.attempt().is_none()) {
+                let reason = Rejection::Deadline { left_ms: 0, needed_ms: 0, why: Late::Expired };
+                self.reject_queued(now, id, Some(reason));
+            }
+        }
+    }
+
     /// Rejects jobs waiting for their first start whose deadline passed (`inclusive`: or is now).
     pub(super) fn expire(&mut self, now: Millis, inclusive: bool) {
         while let Some(&Reverse((deadline, id))) = self.deadlines.peek() {
@@ -96,12 +114,14 @@ impl Scheduler {
             self.leases.pop_front();
         }
         let lease = self.leases.front().map(|(t, _)| *t);
+        prune(&mut self.dues, |id| jobs.get(&id).is_some());
         let deadline = self.deadlines.peek().map(|Reverse((d, _))| *d);
+        let due = self.dues.peek().map(|Reverse((d, _))| *d);
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = waiting_for_budget
             .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
             .map(|wait| now.saturating_add(wait.max(1)));
-        [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
+        [deadline, due, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()
     }
 }
 

@@ -17,11 +17,14 @@ pub struct JobSpec<'a> {
     pub key: &'a str,
     /// How long the job may wait for its first start.
     pub max_wait_ms: Option<u64>,
+    /// When the whole job must be done by, on the host's clock: queueing, every attempt and
+    /// every backoff. Within a priority, earliest deadline first.
+    pub deadline: Option<Millis>,
 }
 
 impl Default for JobSpec<'_> {
     fn default() -> Self {
-        JobSpec { cost: Cost::total(0), priority: 0.0, key: "", max_wait_ms: None }
+        JobSpec { cost: Cost::total(0), priority: 0.0, key: "", max_wait_ms: None, deadline: None }
     }
 }
 
@@ -34,6 +37,24 @@ pub enum Rejection {
     QueueFull { max_queue: u64 },
     /// The job cannot start within its `max_wait_ms`: the time ran out, or it is certain to.
     QueueTimeout { waited_ms: u64, max_wait_ms: u64 },
+    /// The job cannot finish by its deadline, or very likely cannot: `left_ms` was left and
+    /// `needed_ms` is what `why` says it needs (0 when the deadline passed).
+    Deadline { left_ms: u64, needed_ms: u64, why: Late },
+}
+
+/// Why a job is given up before its deadline (numbered as the wasm binding and DeadlineError's `why`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Late {
+    /// The deadline came.
+    Expired,
+    /// The budget (or a closed gate) cannot let it start before the deadline.
+    BudgetWait,
+    /// What is left is shorter than such attempts took (the learned latency quantile), after
+    /// its wait to start (or its backoff).
+    Latency,
+    /// The backoff before its retry ends after the deadline.
+    Backoff,
 }
 
 /// What the host must carry out.
@@ -104,6 +125,8 @@ pub enum Verdict {
     Retry { at: Millis },
     /// A retryable failure, but attempts or the retry budget ran out.
     Exhausted { attempts: u32, budget: bool },
+    /// A retryable failure, but no retry fits before the deadline (see [`Rejection::Deadline`]).
+    Late { left_ms: u64, needed_ms: u64, why: Late },
     /// The id is not running (already ended, or never was).
     Unknown,
 }

@@ -12,7 +12,7 @@ import { decodeEvent } from './events.js';
 import { KeyFigures } from './keyfigures.js';
 import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
 import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
-import { headerLines, readOutcome, responseOf } from './outcome.js';
+import { headerLines, readOutcome, responseOf, thrownReadingLoaded } from './outcome.js';
 import { streamKind } from './stream-kind.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
@@ -131,7 +131,7 @@ export class Limiter extends EventTarget {
     if (latencyQuantile !== undefined) this.#core.setLatencyQuantile(latencyQuantile);
     if (inWorkers()) {
       if (makeWorkersWaiting === null) {
-        throw new Error("sluice: in Cloudflare Workers, import sluice through its `workerd` entry (wrangler does; esbuild: --conditions=workerd)");
+        throw new Error('sluice: in Workers, import the `workerd` entry (wrangler does; esbuild: --conditions=workerd)');
       }
       this.#waiting = makeWorkersWaiting({
         nextWake: () => this.#core.nextWake(),
@@ -140,9 +140,9 @@ export class Limiter extends EventTarget {
           if (t !== this.#lastReading) this.#pump(t);
         },
         safely: (fn) => this.#safely(fn),
-        dropLost: (job, t) => {
+        dropLost: (job, t, decision) => {
           const id = idOf(job);
-          job.decision = new AbortError(new Error('The request that scheduled this job ended before the job could start'));
+          job.decision = decision;
           this.#carryOut(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1), t);
           this.#forget(id);
         },
@@ -191,8 +191,7 @@ export class Limiter extends EventTarget {
       ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due)
       : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due);
     if (submitted === 0) {
-      this.#core.rejection();
-      const error = readRejection(this.#core.outPtr(), o);
+      const error = readRejection(this.#core.rejection(), o);
       this.#emit('dropped', { key: o.key || undefined, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
@@ -224,10 +223,7 @@ export class Limiter extends EventTarget {
     const { trace } = job;
     const key = job.o.key || undefined;
     const latencyMs = now() - trace.queuedAt;
-    const detail =
-      outcome === 'fulfilled'
-        ? { id: idOf(job), key, outcome, value: result, attempts: job.attempt, latencyMs, usage: trace.usage }
-        : { id: idOf(job), key, outcome, error: result, attempts: job.attempt, latencyMs, usage: trace.usage };
+    const detail = { id: idOf(job), key, outcome, [outcome === 'fulfilled' ? 'value' : 'error']: result, attempts: job.attempt, latencyMs, usage: trace.usage };
     events.emit(this, 'settled', detail);
   }
 
@@ -407,6 +403,8 @@ export class Limiter extends EventTarget {
         } finally {
           watch?.dispose();
         }
+        // With the browser entry, what a thrown error says is read by a module loaded at the first one.
+        if (threw && !thrownReadingLoaded()) await import('./thrown.js');
         if (held && !threw) {
           streaming = true;
           return value;
@@ -620,8 +618,7 @@ export class Limiter extends EventTarget {
 
   /** The DeadlineError of a job for which no retry fits before its deadline (the core says why). */
   #late(value, threw, o) {
-    this.#core.rejection();
-    const error = readRejection(this.#core.outPtr(), o);
+    const error = readRejection(this.#core.rejection(), o);
     if (threw) error.cause = value;
     this.#emit('dropped', { key: o.key || undefined, error });
     return error;

@@ -3,8 +3,14 @@
 // one comes (a separate chunk for bundlers that split, nothing to pay for calls that never
 // stream).
 
-/** What a task's result is, for holding it: one of these, or null (not a stream). */
-export const KIND = Object.freeze({ WITH_RESPONSE: 1, EMITTER: 2, SSE_RESPONSE: 3, READABLE: 4, SDK_STREAM: 5, ITERABLE: 6 });
+// What a task's result is, for holding it: one of these, or null (not a stream). (Plain
+// constants: a bundler inlines them.)
+export const WITH_RESPONSE = 1;
+export const EMITTER = 2;
+export const SSE_RESPONSE = 3;
+export const READABLE = 4;
+export const SDK_STREAM = 5;
+export const ITERABLE = 6;
 
 /**
  * - WITH_RESPONSE: an SDK's `.withResponse()` `{ data, response }` whose `data` is a stream;
@@ -17,14 +23,14 @@ export const KIND = Object.freeze({ WITH_RESPONSE: 1, EMITTER: 2, SSE_RESPONSE: 
 export function streamKind(value) {
   if (value === null || typeof value !== 'object') return null;
   if (value.response && value.data !== null && typeof value.data === 'object' && typeof value.response.status === 'number') {
-    return streamKind(value.data) === null ? null : KIND.WITH_RESPONSE;
+    return streamKind(value.data) === null ? null : WITH_RESPONSE;
   }
-  if (typeof value.finalMessage === 'function' && typeof value.on === 'function' && value.controller) return KIND.EMITTER;
+  if (typeof value.finalMessage === 'function' && typeof value.on === 'function' && value.controller) return EMITTER;
   if (typeof value.headers?.get === 'function') {
     // A Response: held when it is a 2xx stream of server-sent events.
-    return value.ok && value.body && /^text\/event-stream/i.test(value.headers.get('content-type')) ? KIND.SSE_RESPONSE : null;
+    return value.ok && value.body && /^text\/event-stream/i.test(value.headers.get('content-type')) ? SSE_RESPONSE : null;
   }
-  if (typeof value.getReader === 'function') return KIND.READABLE;
-  if (typeof value.iterator === 'function' && value.controller?.signal) return KIND.SDK_STREAM;
-  return typeof value[Symbol.asyncIterator] === 'function' ? KIND.ITERABLE : null;
+  if (typeof value.getReader === 'function') return READABLE;
+  if (typeof value.iterator === 'function' && value.controller?.signal) return SDK_STREAM;
+  return typeof value[Symbol.asyncIterator] === 'function' ? ITERABLE : null;
 }

@@ -14,8 +14,11 @@
 // attempt's and may be retried; after it, the caller has part of the answer and it never is.
 import { MAX_DELAY } from './attempt.js';
 import { AbortError, TimeoutError } from './errors.js';
-import { KIND, streamKind } from './stream-kind.js';
+import * as KIND from './stream-kind.js';
+import { streamKind } from './stream-kind.js';
 import { streamUsage } from './stream-usage.js';
+// A stream's end reports its error synchronously: the reading of thrown errors comes with it.
+import './thrown.js';
 
 const noop = () => {};
 

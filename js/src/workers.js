@@ -13,13 +13,15 @@ const KEEP_AWAKE_MS = 1_000;
 // in production, so this is time the isolate spent serving other requests.
 const WAKE_GRACE_MS = 2_000;
 
+import { AbortError } from './errors.js';
+
 const now = () => Math.floor(performance.now());
 
 /**
  * The waiting of one limiter's jobs. `host` is the limiter's side: `nextWake()` (the core's,
  * -1 for none), `pumpIfStale()` (polls unless it already did at this instant), `safely(fn)`
- * (runs a timer's work, a trap stopping the limiter rather than escaping) and `dropLost(job, t)`
- * (ends the attempt of a job woken but never continued).
+ * (runs a timer's work, a trap stopping the limiter rather than escaping) and `dropLost(job, t,
+ * error)` (ends the attempt of a job woken but never continued; the job fails with `error`).
  */
 export class WorkersWaiting {
   #host;
@@ -79,7 +81,7 @@ export class WorkersWaiting {
     for (const [job, woken] of this.#unconfirmed) {
       if (t - woken < WAKE_GRACE_MS) continue;
       this.#unconfirmed.delete(job);
-      this.#host.dropLost(job, t);
+      this.#host.dropLost(job, t, new AbortError(new Error('The request that scheduled this job ended before the job could start')));
     }
   }
 

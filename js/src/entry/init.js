@@ -30,4 +30,7 @@ export async function init(source) {
   await load({ module_or_path: source });
 }
 
+// Thrown errors are read at once here (the browser entry loads this at the first one).
+import '../thrown.js';
+
 export * from '../index.js';

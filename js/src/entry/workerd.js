@@ -11,4 +11,7 @@ initSync({ module });
 // Waiting jobs keep their requests alive (workers.js).
 useWorkersWaiting((host) => new WorkersWaiting(host));
 
+// Thrown errors are read at once here (the browser entry loads this at the first one).
+import '../thrown.js';
+
 export * from '../index.js';

@@ -92,7 +92,7 @@ fn steady(n: u64) -> u64 {
                 cost: Cost::split(rand.range(50, 1_000), 512),
                 priority: (rand.next() % 8 == 0) as u8 as f64,
                 key: KEYS[(rand.next() % 4) as usize],
-                max_wait_ms: None,
+                ..JobSpec::default()
             };
             s.submit(now, spec).unwrap();
             submitted += 1;

@@ -149,13 +149,13 @@ pub const STATS_FIELDS: [&str; 30] = [
 /// `capacity`, `available` and `learned` (0 or 1).
 pub const STATS_LIMIT_ROW: usize = 6;
 
-/// Writes `stats` into `out` as [`STATS_FIELDS`] says, then a row per budget.
+/// Appends `stats` to `out` as [`STATS_FIELDS`] says, then a row per budget.
 pub fn stats_row(stats: &Stats, out: &mut Vec<f64>) {
     let c = &stats.counters;
     let ratio = |r: u32| r as f64 / RATIO_UNIT as f64;
     let cal = stats.calibration.as_ref();
     let or_nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
-    out.clear();
+    let start = out.len();
     out.extend([
         stats.in_flight as f64,
         stats.queued as f64,
@@ -188,7 +188,7 @@ pub fn stats_row(stats: &Stats, out: &mut Vec<f64>) {
         or_nan(cal.map(|c| c.typical.output as f64)),
         or_nan(cal.map(|c| c.samples as f64)),
     ]);
-    debug_assert_eq!(out.len(), STATS_FIELDS.len());
+    debug_assert_eq!(out.len() - start, STATS_FIELDS.len());
     for l in &stats.limits {
         out.extend([l.kind.index() as f64, l.limit as f64, l.window_ms as f64, l.capacity as f64, l.available as f64, l.learned as u8 as f64]);
     }

@@ -6,7 +6,7 @@
 //! pays: a refusal comes back about as fast as the last ones did, so once the probe has run
 //! twice as long as the slowest recent refusal, it was taken.
 
-use std::collections::HashMap;
+use super::hash::FastMap;
 
 use super::keys::{Keys, NO_KEY};
 use super::queue::{JobId, KeyId};
@@ -112,7 +112,7 @@ impl Gate {
 pub struct Gates {
     per_key: bool,
     global: Gate,
-    keys: HashMap<KeyId, Gate>,
+    keys: FastMap<KeyId, Gate>,
     /// The slowest recent refusal (start to 429), decaying by a quarter with each newer one.
     refusal_ms: Option<u64>,
 }

@@ -1,7 +1,7 @@
 //! Keys (tenants) interned to small ids while they have jobs, and forgotten after, so that a
 //! stream of one-off keys does not grow memory.
 
-use std::collections::HashMap;
+use super::hash::FastMap;
 
 use super::queue::KeyId;
 
@@ -10,7 +10,7 @@ pub const NO_KEY: KeyId = 0;
 
 #[derive(Debug)]
 pub struct Keys {
-    ids: HashMap<Box<str>, KeyId>,
+    ids: FastMap<Box<str>, KeyId>,
     /// Per id: its name and how many live jobs hold it. Id 0 is the unnamed key, never freed.
     entries: Vec<(Box<str>, u32)>,
     free: Vec<KeyId>,
@@ -18,7 +18,7 @@ pub struct Keys {
 
 impl Default for Keys {
     fn default() -> Self {
-        Keys { ids: HashMap::new(), entries: vec![("".into(), 0)], free: Vec::new() }
+        Keys { ids: FastMap::default(), entries: vec![("".into(), 0)], free: Vec::new() }
     }
 }
 

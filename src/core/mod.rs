@@ -11,6 +11,7 @@ mod cost;
 mod feedback;
 mod fifo;
 mod gate;
+mod hash;
 mod keys;
 mod latency;
 mod limit_kind;

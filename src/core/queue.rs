@@ -20,7 +20,9 @@
 //! longer: `KEPT_EMPTY_CLASSES`), a key's lane soon after its last job.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
+
+use super::hash::FastMap;
 
 use super::fifo::{Fifo, Ticket};
 use super::time::Millis;
@@ -97,7 +99,7 @@ struct Class {
     deadlines: BinaryHeap<Reverse<(Millis, Ticket)>>,
     /// Jobs in `due`.
     due_len: usize,
-    lanes: HashMap<KeyId, Lane>,
+    lanes: FastMap<KeyId, Lane>,
     /// Keys with waiting jobs, by turn. An entry that is not its lane's turn is stale: dropped
     /// when met, or all at once when they outnumber the lanes in line.
     turns: BinaryHeap<Reverse<Turn>>,
@@ -285,7 +287,7 @@ pub struct QueueFootprint {
 #[derive(Debug, Default)]
 pub struct FairQueue {
     /// By priority's bits.
-    classes: HashMap<u64, Class>,
+    classes: FastMap<u64, Class>,
     /// The classes with jobs, by priority, highest first; an entry whose class is gone or
     /// holds another listing is stale. (An emptied class kept for its idle lanes loses its
     /// entry when met, and gets a new one when it refills.)

@@ -81,9 +81,18 @@ pub struct Core {
 /// indexes). Plain identifiers: a line break cannot occur in them.
 #[wasm_bindgen(js_name = statsLayout)]
 pub fn stats_layout() -> String {
-    let row = wire::STATS_LIMIT_ROW.to_string();
-    let limits = LimitKind::ALL.iter().map(|k| k.name());
-    [row.as_str()].into_iter().chain(wire::STATS_FIELDS.iter().copied()).chain([""]).chain(limits).collect::<Vec<_>>().join("\n")
+    let mut out = String::new();
+    out.push(char::from(b'0' + wire::STATS_LIMIT_ROW as u8)); // one digit
+    for name in wire::STATS_FIELDS {
+        out.push('\n');
+        out.push_str(name);
+    }
+    out.push('\n');
+    for kind in LimitKind::ALL {
+        out.push('\n');
+        out.push_str(kind.name());
+    }
+    out
 }
 
 #[wasm_bindgen]
@@ -320,8 +329,11 @@ impl Core {
     /// A snapshot, read in place like the poll's output: how many numbers follow, then the
     /// fields as `statsLayout()` names them, then a row of `wire::STATS_LIMIT_ROW` per budget.
     pub fn stats(&mut self) -> *const f64 {
+        // The count first: the row is written after a placeholder for it.
+        self.stats_out.clear();
+        self.stats_out.push(0.0);
         wire::stats_row(&self.scheduler.stats(), &mut self.stats_out);
-        self.stats_out.insert(0, self.stats_out.len() as f64);
+        self.stats_out[0] = (self.stats_out.len() - 1) as f64;
         self.stats_out.as_ptr()
     }
 }

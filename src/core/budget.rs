@@ -97,6 +97,9 @@ pub struct Budget {
     /// Whether the provider keeps the unused part of a reservation (`max_tokens` beyond the
     /// real output): learned from a 429 that says a token bucket was short.
     keeps_unused: bool,
+    /// Lease mode (see `lease::local`): the buckets hold only what a coordinator granted, which
+    /// may be spent until this time; they never refill by themselves.
+    pub(crate) leased_until: Option<Millis>,
     /// When a response last stated each learned limit.
     stated_at: [Millis; 6],
     served: [Served; 6],
@@ -126,6 +129,7 @@ impl Budget {
             bare_refusal_at: None,
             taken_since_bare: false,
             short_refusals: 0,
+            leased_until: None,
         };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
@@ -161,7 +165,7 @@ impl Budget {
         LimitKind::ALL.into_iter().filter_map(|k| self.buckets[k.index()].as_ref().map(|b| (k, b)))
     }
 
-    fn active_mut(&mut self) -> impl Iterator<Item = (LimitKind, &mut Bucket)> {
+    pub(crate) fn active_mut(&mut self) -> impl Iterator<Item = (LimitKind, &mut Bucket)> {
         LimitKind::ALL.into_iter().zip(self.buckets.iter_mut()).filter_map(|(k, b)| b.as_mut().map(|b| (k, b)))
     }
 
@@ -192,6 +196,10 @@ impl Budget {
     /// for [`LEARNED_LIMIT_TTL_MS`].
     pub fn refill(&mut self, now: Millis) {
         self.now = self.now.max(now);
+        if let Some(until) = self.leased_until {
+            self.expire_lease(until, now);
+            return;
+        }
         for kind in LimitKind::ALL {
             if !self.fixed[kind.index()] && self.expires_in(kind) == 0 {
                 self.buckets[kind.index()] = None;
@@ -335,6 +343,10 @@ impl Budget {
     /// and comes off it, less what refilled. Only ever lowers a level; learns the limit itself
     /// where the user set none. Returns the limit if it changed.
     pub fn observe(&mut self, o: &Observation, charged_since: &Ledger, started_at: Millis, now: Millis) -> Option<LimitState> {
+        // Leased, the coordinator is the authority: the headers speak of the whole account.
+        if self.leased_until.is_some() {
+            return None;
+        }
         let resource = o.resource?;
         // A window or a limit of 0 says nothing (the parser never reads one; a host might).
         let window = o.window_ms.filter(|&w| w > 0).unwrap_or_else(|| infer_window(o)).min(MAX_WINDOW_MS);

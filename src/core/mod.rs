@@ -14,6 +14,7 @@ mod gate;
 mod hash;
 mod keys;
 mod latency;
+pub mod lease;
 mod limit_kind;
 mod queue;
 mod refusal;

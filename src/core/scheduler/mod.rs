@@ -9,6 +9,7 @@
 mod control;
 mod ending;
 mod job;
+mod leases;
 mod rejection;
 mod timers;
 mod vocabulary;

@@ -119,6 +119,7 @@ impl Scheduler {
         let due = self.dues.peek().map(|Reverse((d, _))| *d);
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = waiting_for_budget
+            .filter(|_| self.budget.leased_until.is_none()) // leased, only a grant adds (lease::Local wakes)
             .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
             .map(|wait| now.saturating_add(wait.max(1)));
         [deadline, due, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()

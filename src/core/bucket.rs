@@ -146,6 +146,17 @@ impl Bucket {
         self.level = self.level.min(self.full());
     }
 
+    /// The level (in units) and the time refill counts from: what a coordinator persists.
+    pub fn snapshot(&self) -> (i128, Millis) {
+        (self.level, self.updated_at)
+    }
+
+    /// Puts back a [`snapshot`](Self::snapshot) (clipped to the capacity, which may have shrunk).
+    pub fn restore(&mut self, level: i128, updated_at: Millis) {
+        self.level = level.min(self.full());
+        self.updated_at = updated_at;
+    }
+
     /// Lease mode: adds capacity granted by an authority.
     pub fn grant(&mut self, tokens: u64) {
         self.capacity += tokens;

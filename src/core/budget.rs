@@ -116,13 +116,16 @@ pub struct Budget {
     /// Whether the provider keeps the unused part of a reservation (`max_tokens` beyond the
     /// real output): learned from a 429 that says a token bucket was short.
     keeps_unused: bool,
+    /// Lease mode (see `lease::local`): the buckets hold only what a coordinator granted, which
+    /// may be spent until this time; they never refill by themselves.
+    pub(crate) leased_until: Option<Millis>,
 }
 
 impl Budget {
     /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
         let mut budget =
-            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false };
+            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false, leased_until: None };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
@@ -157,7 +160,7 @@ impl Budget {
         LimitKind::ALL.into_iter().filter_map(|k| self.buckets[k.index()].as_ref().map(|b| (k, b)))
     }
 
-    fn active_mut(&mut self) -> impl Iterator<Item = (LimitKind, &mut Bucket)> {
+    pub(crate) fn active_mut(&mut self) -> impl Iterator<Item = (LimitKind, &mut Bucket)> {
         LimitKind::ALL.into_iter().zip(self.buckets.iter_mut()).filter_map(|(k, b)| b.as_mut().map(|b| (k, b)))
     }
 
@@ -182,6 +185,10 @@ impl Budget {
     }
 
     pub fn refill(&mut self, now: Millis) {
+        if let Some(until) = self.leased_until {
+            self.expire_lease(until, now);
+            return;
+        }
         for (_, bucket) in self.active_mut() {
             bucket.refill(now);
         }
@@ -228,6 +235,10 @@ impl Budget {
     /// and comes off it, less what refilled. Only ever lowers a level; learns the limit itself
     /// where the user set none. Returns the limit if it changed.
     pub fn observe(&mut self, o: &Observation, charged_since: &Ledger, started_at: Millis, now: Millis) -> Option<LimitState> {
+        // Leased, the coordinator is the authority: the headers speak of the whole account.
+        if self.leased_until.is_some() {
+            return None;
+        }
         let resource = o.resource?;
         let window = o.window_ms.unwrap_or_else(|| infer_window(o));
         let daily = window >= DAY_MS;

@@ -10,6 +10,7 @@ mod cost;
 mod feedback;
 mod gate;
 mod keys;
+pub mod lease;
 mod queue;
 mod retry;
 mod retry_budget;

@@ -628,6 +628,33 @@ impl Scheduler {
     pub fn in_flight(&self, resource: Resource) -> u64 {
         self.in_flight_cost.amount(resource)
     }
+
+    // Hooks for leases (see `lease::Local`): a coordinator feeds the budget and passes pauses on.
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    pub fn budget_mut(&mut self) -> &mut Budget {
+        &mut self.budget
+    }
+
+    /// What the jobs waiting to start (queued or backing off) would take together.
+    pub fn waiting_cost(&self) -> Cost {
+        let mut total = Cost::default();
+        for (_, job) in self.jobs.iter().filter(|(_, j)| j.attempt().is_none()) {
+            total.add(&job.cost);
+        }
+        total
+    }
+
+    /// Holds every job back until `until`: a Retry-After another limiter met (poll next).
+    pub fn pause_all(&mut self, now: Millis, until: Millis) {
+        let now = self.clock.observe(now);
+        if until > now {
+            self.gates.close(super::keys::NO_KEY, until);
+        }
+    }
 }
 
 impl Job {

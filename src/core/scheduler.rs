@@ -428,6 +428,7 @@ impl Scheduler {
         let deadline = self.deadlines.peek().map(|Reverse((d, _))| *d);
         let backoff = self.backoffs.peek().map(|Reverse((t, _))| *t);
         let refill = waiting_for_budget
+            .filter(|_| self.budget.leased_until.is_none()) // leased, only a grant adds (lease::Local wakes)
             .and_then(|cost| self.budget.wait_for(&cost, &Cost::default()))
             .map(|wait| now + wait.max(1));
         [deadline, backoff, refill, lease, self.gates.wake()].into_iter().flatten().min()

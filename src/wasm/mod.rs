@@ -6,6 +6,8 @@
 
 use wasm_bindgen::prelude::*;
 
+mod lease;
+
 use crate::{
     classify, parse_headers, proto_duration, Config, ATTEMPT_LEASE_MS, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
     Outcome, OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,

@@ -1,10 +1,12 @@
 //! The coordinator's side: the account's buckets, and the leases it grants from them.
 //!
-//! The one rule that makes the isolates together exact: capacity leaves a bucket when it is
-//! granted (`take`), and comes back only when an isolate reports it unspent. A lease may be
-//! spent until `lease_ms` after it was asked for, so the buckets model a trip of that length
-//! (see [`Bucket::with_transit`]): a grant from a full bucket pauses its refill as long as
-//! the provider's own bucket, still full, would lose refill before the requests arrive.
+//! Exact by one invariant: the provider's bucket holds at least what the coordinator's holds
+//! plus what is out on leases and not yet reported back (`out`). A grant moves capacity from
+//! the bucket to `out`; an isolate's next ask reports what it did not spend, which comes back,
+//! and replaces its lease; a lease past its end (plus a trip) leaves `out` unspent. The one
+//! thing that could break the invariant is refill the provider loses while its bucket is full,
+//! so the coordinator's bucket refills only up to its capacity less `out`. Then the isolates
+//! together can never send more than the account allows, however they spend their leases.
 
 use std::collections::HashMap;
 
@@ -12,22 +14,29 @@ use super::super::bucket::Bucket;
 use super::super::budget::{burst_capacity, BurstPpm, LimitKind};
 use super::super::time::Millis;
 use super::fair::water_level;
-use super::{Ask, Grant, KINDS};
+use super::{horizon_ms, Ask, Grant, KINDS};
 
 /// What the coordinator knows of an isolate, from its last ask.
 #[derive(Clone, Copy, Debug)]
 struct Seen {
     want: [u64; KINDS],
     at: Millis,
+    /// Its lease, counted out until `expires` (the lease's end plus a trip to the provider).
+    lease: [u64; KINDS],
+    expires: Millis,
 }
 
 #[derive(Clone, Debug)]
 pub struct Authority {
     buckets: [Option<Bucket>; KINDS],
     lease_ms: u64,
+    transit_ms: u64,
     /// Until when every isolate must hold back (a Retry-After one of them met).
     paused_until: Millis,
     isolates: HashMap<u64, Seen>,
+    /// Capacity on leases restored from a snapshot, counted out until `restored_expires`.
+    restored_out: [u64; KINDS],
+    restored_expires: Millis,
     /// Asks answered since the authority was built (its calls).
     pub exchanges: u64,
 }
@@ -38,10 +47,19 @@ impl Authority {
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, lease_ms: u64, transit_ms: u64, now: Millis) -> Self {
         let mut buckets: [Option<Bucket>; KINDS] = Default::default();
         for &(kind, limit) in limits {
-            let bucket = Bucket::new(limit, kind.window_ms(), burst_capacity(limit, burst), now).with_transit(lease_ms + transit_ms);
+            let bucket = Bucket::new(limit, kind.window_ms(), burst_capacity(limit, burst), now).with_transit(transit_ms);
             buckets[kind.index()] = Some(bucket);
         }
-        Authority { buckets, lease_ms, paused_until: 0, isolates: HashMap::new(), exchanges: 0 }
+        Authority {
+            buckets,
+            lease_ms,
+            transit_ms,
+            paused_until: 0,
+            isolates: HashMap::new(),
+            restored_out: [0; KINDS],
+            restored_expires: 0,
+            exchanges: 0,
+        }
     }
 
     pub fn lease_ms(&self) -> u64 {
@@ -53,13 +71,44 @@ impl Authority {
         self.isolates.len()
     }
 
+    /// Capacity out on leases at `now`, per kind.
+    fn out(&self, now: Millis) -> [u64; KINDS] {
+        let mut out = if now < self.restored_expires { self.restored_out } else { [0; KINDS] };
+        for seen in self.isolates.values().filter(|s| s.expires > now) {
+            for k in 0..KINDS {
+                out[k] += seen.lease[k];
+            }
+        }
+        out
+    }
+
+    /// Refills to `now` in steps, at each lease's end, never above capacity less what is out.
+    fn refill(&mut self, now: Millis) {
+        let mut ends: Vec<Millis> = self.isolates.values().map(|s| s.expires).chain([self.restored_expires]).filter(|&t| t <= now).collect();
+        ends.sort_unstable();
+        ends.dedup();
+        for t in ends.into_iter().chain([now]) {
+            // Just before `t`, what ends at `t` is still out.
+            let out = self.out(t.saturating_sub(1));
+            for (k, slot) in self.buckets.iter_mut().enumerate() {
+                if let Some(bucket) = slot {
+                    bucket.refill(t);
+                    bucket.lower_to(bucket.capacity().saturating_sub(out[k]) as i128);
+                }
+            }
+        }
+    }
+
     /// Takes back what `ask` reports (unspent capacity, or a debt to charge), then grants the
     /// isolate its fair share of what is left, up to what it wants.
     pub fn exchange(&mut self, now: Millis, isolate: u64, ask: &Ask) -> Grant {
         self.exchanges += 1;
+        self.refill(now);
         let horizon = 2 * self.lease_ms;
-        self.isolates.retain(|&id, seen| id == isolate || now.saturating_sub(seen.at) < horizon);
-        self.isolates.insert(isolate, Seen { want: ask.want, at: now });
+        self.isolates.retain(|&id, seen| id == isolate || now.saturating_sub(seen.at) < horizon || seen.expires > now);
+        let expires = now + self.lease_ms + self.transit_ms;
+        // The reported holding replaces the old lease: its unspent part comes back below.
+        self.isolates.insert(isolate, Seen { want: ask.want, at: now, lease: [0; KINDS], expires });
         if ask.pause_ms > 0 {
             self.pause(now.saturating_add(ask.pause_ms));
         }
@@ -67,7 +116,6 @@ impl Authority {
         let mut lease = [0; KINDS];
         for (k, slot) in self.buckets.iter_mut().enumerate() {
             let Some(bucket) = slot else { continue };
-            bucket.refill(now);
             match ask.held[k] {
                 held if held >= 0 => bucket.give_back(held as u64),
                 debt => bucket.charge(debt.unsigned_abs()),
@@ -75,12 +123,20 @@ impl Authority {
             if paused {
                 continue;
             }
+            // Shared fairly is the flow over a lease's horizon (or more, when the bucket holds
+            // more): sharing only what is there now would hand each of many isolates a crumb.
             let available = bucket.available().max(0) as u64;
+            let horizon = horizon_ms(bucket.limit(), bucket.capacity(), bucket.window_ms());
+            let pool = available.max(bucket.refill_over(horizon).max(0) as u64);
             let wants: Vec<u64> = self.isolates.values().map(|s| s.want[k]).collect();
-            let share = ask.want[k].min(water_level(available, &wants)).min(available);
+            let level = water_level(pool, &wants);
+            // What the others' fair shares leave over is the asker's too (it would sit idle).
+            let others: u64 = self.isolates.iter().filter(|(&id, _)| id != isolate).map(|(_, s)| s.want[k].min(level)).sum();
+            let share = ask.want[k].min(level.max(available.saturating_sub(others))).min(available);
             bucket.take(share, now);
             lease[k] = share;
         }
+        self.isolates.get_mut(&isolate).expect("just inserted").lease = lease;
         Grant {
             lease,
             lease_ms: self.lease_ms,
@@ -100,30 +156,31 @@ impl Authority {
 
     /// Whole tokens each bucket holds now (0 for a limit not set), for stats and tests.
     pub fn available(&mut self, now: Millis) -> [i64; KINDS] {
-        std::array::from_fn(|k| {
-            self.buckets[k].as_mut().map_or(0, |b| {
-                b.refill(now);
-                b.available()
-            })
-        })
+        self.refill(now);
+        std::array::from_fn(|k| self.buckets[k].as_ref().map_or(0, Bucket::available))
     }
 
     /// What must survive a restart, as numbers: each bucket's level (units) and refill time,
-    /// then the pause. Isolates' demands are soft state: they come again with the next asks.
-    pub fn snapshot(&self) -> Vec<f64> {
-        let mut out = Vec::with_capacity(2 * KINDS + 1);
+    /// what is out on leases and until when, then the pause. The isolates' demands are soft
+    /// state: they come again with the next asks.
+    pub fn snapshot(&self, now: Millis) -> Vec<f64> {
+        let mut out = Vec::with_capacity(SNAPSHOT_LEN);
         for slot in &self.buckets {
             let (level, at) = slot.as_ref().map_or((0, 0), Bucket::snapshot);
             out.push(level as f64);
             out.push(at as f64);
         }
+        out.extend(self.out(now).iter().map(|&o| o as f64));
+        let last = self.isolates.values().map(|s| s.expires).chain([self.restored_expires]).max().unwrap_or(0);
+        out.push(last as f64);
         out.push(self.paused_until as f64);
         out
     }
 
-    /// Puts back a [`snapshot`](Self::snapshot); a snapshot of another shape is ignored.
+    /// Puts back a [`snapshot`](Self::snapshot); a snapshot of another shape is ignored. What
+    /// was out stays out, as one lease, until the last of them would have ended.
     pub fn restore(&mut self, snapshot: &[f64]) {
-        if snapshot.len() != 2 * KINDS + 1 {
+        if snapshot.len() != SNAPSHOT_LEN {
             return;
         }
         for (k, slot) in self.buckets.iter_mut().enumerate() {
@@ -131,9 +188,14 @@ impl Authority {
                 bucket.restore(snapshot[2 * k] as i128, snapshot[2 * k + 1] as Millis);
             }
         }
-        self.paused_until = snapshot[2 * KINDS] as Millis;
+        self.restored_out = std::array::from_fn(|k| snapshot[2 * KINDS + k] as u64);
+        self.restored_expires = snapshot[3 * KINDS] as Millis;
+        self.paused_until = snapshot[3 * KINDS + 1] as Millis;
     }
 }
+
+/// Numbers in a snapshot.
+const SNAPSHOT_LEN: usize = 3 * KINDS + 2;
 
 #[cfg(test)]
 mod tests {
@@ -172,7 +234,8 @@ mod tests {
         a.isolates.get_mut(&2).unwrap().want[RPM] = 100;
         // Three want 100 each of the 60 there: the third of it.
         assert_eq!(a.exchange(0, 3, &ask(0, 100)).lease[RPM], 20);
-        assert_eq!(a.exchange(0, 1, &ask(0, 100)).lease[RPM], 13);
+        // 40 left: 13 for each of the others, and the asker also gets the one left over.
+        assert_eq!(a.exchange(0, 1, &ask(0, 100)).lease[RPM], 14);
     }
 
     #[test]
@@ -186,13 +249,23 @@ mod tests {
     }
 
     #[test]
-    fn a_grant_from_a_full_bucket_pauses_its_refill_for_the_lease() {
+    fn the_bucket_refills_only_up_to_its_capacity_less_what_is_out() {
         let mut a = authority();
         assert_eq!(a.exchange(0, 1, &ask(0, 60)).lease[RPM], 60);
-        // The lease may be spent as late as 2 s from now, when the provider's bucket would be
-        // full still: nothing refills before.
+        // Everything is out: were it spent late, the provider's bucket would have been full
+        // meanwhile, and its refill lost. The isolate reports it all spent at 1 999: nothing
+        // refilled before.
         assert_eq!(a.exchange(1_999, 1, &ask(0, 60)).lease[RPM], 0);
         assert_eq!(a.exchange(3_000, 1, &ask(0, 60)).lease[RPM], 10);
+    }
+
+    #[test]
+    fn a_lease_that_ends_unreported_leaves_what_is_out() {
+        let mut a = authority();
+        a.exchange(0, 1, &ask(0, 60));
+        // Isolate 1 never comes back: its lease ends at 2 000, refill resumes then.
+        assert_eq!(a.available(2_000)[RPM], 0);
+        assert_eq!(a.available(3_000)[RPM], 10);
     }
 
     #[test]
@@ -208,10 +281,10 @@ mod tests {
             let back = if step % 3 == 0 { held[i] / 2 } else { 0 };
             let g = a.exchange(now, i as u64, &ask(back, 1 + step % 5)).lease[RPM] as i64;
             net += g - back;
-            held[i] = g - back; // the rest was spent
+            held[i] = g; // spent, all or half, by its next ask
         }
         assert!(net <= 60 + 600, "{net}");
-        assert!(net >= 600 - 40, "{net}");
+        assert!(net >= 400, "{net}");
     }
 
     #[test]
@@ -239,11 +312,14 @@ mod tests {
     fn a_restored_snapshot_remembers_what_was_granted() {
         let mut a = authority();
         a.exchange(0, 1, &ask(0, 50));
-        let saved = a.snapshot();
+        let saved = a.snapshot(0);
         let mut b = authority();
         b.restore(&saved);
         assert_eq!(b.available(0)[RPM], 10);
         assert_eq!(b.exchange(0, 2, &ask(0, 50)).lease[RPM], 10);
+        // What was out before the restart stays out until its lease would have ended.
+        assert_eq!(b.available(1_000)[RPM], 0);
+        assert_eq!(b.available(3_000)[RPM], 10);
     }
 
     #[test]

@@ -15,17 +15,19 @@
 
 use super::super::budget::LimitKind;
 use super::super::time::Millis;
-use super::{Ask, Grant, AHEAD_MS, KINDS};
+use super::{horizon_ms, Ask, Grant, AHEAD_MS, KINDS};
 
 /// Added to the round trip when deciding to ask ahead.
 const MARGIN_MS: f64 = 100.0;
 /// An exchange still unanswered after this long has failed (a late answer is ignored).
 pub const SLOW_MS: u64 = 1_000;
 /// The least time between asks after a failure, or after an answer that gave less than wanted.
-pub const RETRY_MS: u64 = 500;
+pub const RETRY_MS: u64 = 200;
 /// The share of each limit an isolate falls back to before any coordinator told it how many
 /// isolates there are.
 pub const FALLBACK_DIVISOR_UNKNOWN: u32 = 8;
+/// While falling back with jobs waiting, how often the own share is added.
+const FALLBACK_TICK_MS: u64 = 50;
 /// How fast the demand estimate forgets (ms).
 const DEMAND_TAU_MS: f64 = 2_000.0;
 /// The round trip assumed before the first is measured (ms).
@@ -51,9 +53,9 @@ struct Limit {
 #[derive(Clone, Debug)]
 pub struct Borrower {
     limits: [Option<Limit>; KINDS],
-    /// Recent demand per kind, in tokens per ms.
+    /// Recent demand (arrivals) per kind, in tokens per ms.
     rate: [f64; KINDS],
-    spent: [i64; KINDS],
+    arrived: [i64; KINDS],
     seen_at: Option<Millis>,
     rtt_ms: f64,
     seq: u64,
@@ -96,7 +98,7 @@ impl Borrower {
         Borrower {
             limits: set,
             rate: [0.0; KINDS],
-            spent: [0; KINDS],
+            arrived: [0; KINDS],
             seen_at: None,
             rtt_ms: FIRST_RTT_MS,
             seq: 0,
@@ -126,10 +128,23 @@ impl Borrower {
         self.rtt_ms
     }
 
-    /// Learns the demand from what was spent so far (cumulative, per kind).
-    pub fn observe(&mut self, now: Millis, spent: [i64; KINDS]) {
+    /// The next instant at which time alone may make an ask due or fail one (the host then
+    /// calls [`tick`](Self::tick) and [`due`](Self::due)), if any is after `now`.
+    /// `waiting`: whether jobs wait (falling back, their share accrues with time).
+    pub fn next_wake(&self, now: Millis, waiting: bool) -> Option<Millis> {
+        if let Some(sent) = self.sent {
+            return Some(sent.at + SLOW_MS + 1);
+        }
+        let renew = (self.until != Millis::MAX).then(|| (self.until as f64 - self.rtt_ms - MARGIN_MS).max(0.0) as Millis);
+        let accrue = (waiting && (self.failing || self.falling_back())).then_some(now + FALLBACK_TICK_MS);
+        [Some(self.next_ask), renew, accrue].into_iter().flatten().filter(|&t| t > now).min()
+    }
+
+    /// Learns the demand from what arrived so far (spent plus waiting, cumulative per kind):
+    /// spending alone would lag a burst.
+    pub fn observe(&mut self, now: Millis, arrived: [i64; KINDS]) {
         let Some(seen_at) = self.seen_at else {
-            (self.seen_at, self.spent) = (Some(now), spent);
+            (self.seen_at, self.arrived) = (Some(now), arrived);
             return;
         };
         if now <= seen_at {
@@ -138,18 +153,27 @@ impl Borrower {
         let dt = (now - seen_at) as f64;
         let keep = (-dt / DEMAND_TAU_MS).exp();
         for k in 0..KINDS {
-            let used = spent[k].wrapping_sub(self.spent[k]).max(0) as f64;
-            self.rate[k] = self.rate[k] * keep + (1.0 - keep) * used / dt;
+            let came = arrived[k].wrapping_sub(self.arrived[k]).max(0) as f64;
+            self.rate[k] = self.rate[k] * keep + (1.0 - keep) * came / dt;
         }
-        (self.seen_at, self.spent) = (Some(now), spent);
+        (self.seen_at, self.arrived) = (Some(now), arrived);
     }
 
-    /// What to hold: what waits, plus the recent demand over [`AHEAD_MS`] and a round trip.
+    /// What to hold: what waits, plus the recent demand over the limit's horizon (see
+    /// [`horizon_ms`]) and a round trip.
     fn want(&self, need: &[u64; KINDS]) -> [u64; KINDS] {
         std::array::from_fn(|k| match self.limits[k] {
-            Some(l) => (need[k] + (self.rate[k] * (AHEAD_MS as f64 + self.rtt_ms)).ceil() as u64).min(l.capacity),
+            Some(l) => {
+                let ahead = horizon_ms(l.limit, l.capacity, l.window_ms) as f64;
+                (need[k] + (self.rate[k] * (ahead + self.rtt_ms)).round() as u64).min(l.capacity)
+            }
             None => 0,
         })
+    }
+
+    /// The shortest horizon of the limits.
+    fn horizon(&self) -> u64 {
+        self.limits.iter().flatten().map(|l| horizon_ms(l.limit, l.capacity, l.window_ms)).min().unwrap_or(AHEAD_MS)
     }
 
     /// Whether to ask now, given what the buckets hold, what the waiting jobs need, and until
@@ -168,8 +192,9 @@ impl Borrower {
         let expiring = !self.falling_back() && now as f64 + ahead >= self.until as f64;
         (0..KINDS).any(|k| {
             self.limits[k].is_some() && {
-                let demand = need[k] as f64 + self.rate[k] * ahead;
-                (demand > 0.0 && (held[k] as f64) < demand) || (expiring && held[k] != 0)
+                // Whole tokens: a demand that faded to a trickle asks for nothing.
+                let demand = need[k] as i64 + (self.rate[k] * ahead).round() as i64;
+                (demand > 0 && held[k] < demand) || (expiring && held[k] != 0)
             }
         })
     }
@@ -202,8 +227,11 @@ impl Borrower {
         self.accrued = [0; KINDS];
         self.isolates = grant.isolates;
         self.until = sent.at + grant.lease_ms;
+        // Short of what it wanted (capacity is scarce), the isolate asks again only a horizon
+        // later: the coordinator's bucket gathers meanwhile, and each ask brings a share of a
+        // horizon's flow however many isolates wait (asking sooner would bring crumbs).
         let short = (0..KINDS).any(|k| grant.lease[k] < sent.want[k]);
-        self.next_ask = if short { now + RETRY_MS } else { now };
+        self.next_ask = if short { now + self.horizon().max(RETRY_MS) } else { now };
         let pause_until = (grant.pause_ms > 0).then(|| now + grant.pause_ms);
         if let Some(until) = pause_until {
             self.known_pause = self.known_pause.max(until);
@@ -317,9 +345,9 @@ mod tests {
         }
         let (seq, _) = b.ask(9_990, &one(0), &need(0), None);
         b.granted(10_000, seq, &grant(100, 1));
-        // 50 a second, a round trip (10 ms) plus margin: 5.5 jobs' worth.
-        assert!(!b.due(10_000, &one(6), &need(0), None));
-        assert!(b.due(10_000, &one(5), &need(0), None));
+        // 50 a second, a round trip (10 ms) plus margin: 5 whole jobs' worth.
+        assert!(!b.due(10_000, &one(5), &need(0), None));
+        assert!(b.due(10_000, &one(4), &need(0), None));
     }
 
     #[test]
@@ -327,8 +355,9 @@ mod tests {
         let mut b = borrower();
         let (seq, _) = b.ask(0, &one(0), &need(50), None);
         b.granted(10, seq, &grant(10, 2));
-        assert!(!b.due(10 + RETRY_MS - 1, &one(0), &need(40), None));
-        assert!(b.due(10 + RETRY_MS, &one(0), &need(40), None));
+        // The burst lasts 6 s: a horizon of a second.
+        assert!(!b.due(10 + 999, &one(0), &need(40), None));
+        assert!(b.due(10 + 1_000, &one(0), &need(40), None));
     }
 
     #[test]

@@ -78,7 +78,9 @@ impl Local {
     /// Moves on with time. True when the budget grew (a fallback share accrued): poll next.
     pub fn tick(&mut self, scheduler: &mut Scheduler, now: Millis) -> bool {
         scheduler.budget_mut().refill(now);
-        self.borrower.observe(now, Self::spent(scheduler));
+        // Demand is what arrived: spent so far plus what waits (spending alone lags a burst).
+        let (spent, need) = (Self::spent(scheduler), Self::need(scheduler));
+        self.borrower.observe(now, std::array::from_fn(|k| spent[k].wrapping_add(need[k] as i64)));
         let held = scheduler.budget().held();
         match self.borrower.tick(now, &held) {
             Some(delta) => {
@@ -109,6 +111,12 @@ impl Local {
             scheduler.pause_all(now, until);
         }
         true
+    }
+
+    /// When to call [`tick`](Self::tick) and [`due`](Self::due) again, besides the scheduler's own wake.
+    pub fn next_wake(&self, scheduler: &Scheduler, now: Millis) -> Option<Millis> {
+        let waiting = Self::need(scheduler).iter().any(|&n| n > 0) || scheduler.stats().queued > 0;
+        self.borrower.next_wake(now, waiting)
     }
 
     pub fn failed(&mut self, now: Millis, seq: u64) {

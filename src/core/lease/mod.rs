@@ -29,6 +29,15 @@ pub const LEASE_MS: u64 = 2_000;
 /// or more, that is at most one ask per 10 jobs.
 pub const AHEAD_MS: u64 = 1_000;
 
+/// How much demand a lease covers, for a limit of `limit` per `window_ms` holding `capacity`:
+/// [`AHEAD_MS`], or half the time the burst lasts if shorter (capacity out on leases keeps the
+/// coordinator's bucket from refilling, so leases must stay well below the burst). Isolates
+/// size their asks by it, and the coordinator shares this much of its flow between them.
+pub fn horizon_ms(limit: u64, capacity: u64, window_ms: u64) -> u64 {
+    let burst_ms = capacity as u128 * window_ms as u128 / limit.max(1) as u128;
+    (AHEAD_MS as u128).min(burst_ms / 2).max(1) as u64
+}
+
 /// An isolate's side of an exchange.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ask {

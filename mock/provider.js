@@ -60,6 +60,7 @@ function send(res, status, headers, body) {
  * Starts the mock provider. Options, all optional:
  * - rpm, tpm, itpm, otpm: per-minute limits on requests, tokens (input + max_tokens), input
  *   tokens and output tokens (max_tokens); unset means unlimited.
+ * - burst (1): the share of each limit its bucket holds (1/60: a second's worth).
  * - latency: { baseMs, perOutputTokenMs }: how long a successful answer takes.
  * - now(), sleep(ms): the clock and the wait, injectable for tests on fake time.
  * - settle (true): give back the unused max_tokens when the answer is produced.
@@ -68,14 +69,16 @@ function send(res, status, headers, body) {
  * - outage: { fromMs, untilMs, retryAfterS }: 429 to everything meanwhile (ms since start).
  * - overloaded(n): answer request n (1-based) 529 (Anthropic) or 503 (OpenAI).
  * - host ('127.0.0.1'), port (0: any free port).
- * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object }>}
+ * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object, admissions(): number[][] }>}
  */
 export async function startMockProvider(options) {
   const o = parseOptions(options);
   const startedAt = o.now();
   /** The configured buckets by what they count: requests, tokens (input + output), input, output. */
   const buckets = {};
-  for (const [resource, limit] of Object.entries(o.limits)) if (limit !== undefined) buckets[resource] = new Bucket(limit, startedAt);
+  for (const [resource, limit] of Object.entries(o.limits)) if (limit !== undefined) buckets[resource] = new Bucket(limit, startedAt, o.burst);
+  /** Each admitted request: [ms since start, tokens charged], for checks of what any window let through. */
+  const admissions = [];
   const timers = o.sleep ? null : timerSleep();
   const sleep = o.sleep ?? timers.sleep;
   const counts = {
@@ -170,6 +173,7 @@ export async function startMockProvider(options) {
       reply(res, dialect, n, dialect.rateLimited(refusal));
       return;
     }
+    admissions.push([arrived - startedAt, inputTokens + maxTokens]);
 
     counts.inFlight += 1;
     counts.peakInFlight = Math.max(counts.peakInFlight, counts.inFlight);
@@ -221,5 +225,7 @@ export async function startMockProvider(options) {
       return closing;
     },
     stats: () => ({ ...counts }),
+    /** Each admitted request so far: [ms since start, tokens charged]. */
+    admissions: () => admissions.slice(),
   };
 }

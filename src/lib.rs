@@ -23,5 +23,5 @@
 mod core;
 pub use crate::core::*;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "binding"))]
 mod wasm;

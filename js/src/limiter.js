@@ -6,6 +6,7 @@
 import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
+import { LeaseClient } from './coordinator.js';
 import { AbortError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
 import { decodeEvent } from './events.js';
 import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
@@ -94,11 +95,13 @@ export class Limiter extends EventTarget {
   #unreadable = undefined;
   /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
   #dead = null;
+  /** Leases from a coordinator (the `coordinator` option), or null. */
+  #lease = null;
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
     super();
-    const { settings, seeded, classify } = parseLimiterOptions(options);
+    const { settings, seeded, classify, coordinator } = parseLimiterOptions(options);
     // No clock is read here: a limiter may be built at a Worker's module scope, where the
     // clock reads 0. The core counts time from its first real reading on.
     try {
@@ -108,6 +111,10 @@ export class Limiter extends EventTarget {
     }
     this.#classify = classify;
     this.#unseeded = !seeded;
+    if (coordinator !== null) {
+      const pump = () => this.#safely(() => this.#pump());
+      this.#lease = new LeaseClient(this.#core, coordinator.stubOf, coordinator.config, now, pump, (e) => this.#crash(e));
+    }
   }
 
   /**
@@ -361,8 +368,9 @@ export class Limiter extends EventTarget {
    */
   #keepAwake(id, job) {
     const t = now();
-    const wake = this.#core.nextWake();
-    const at = wake < 0 ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
+    // On leases, the limiter's own wake also counts the lease's (when to ask again).
+    const wake = this.#lease === null ? this.#core.nextWake() : this.#timerAt;
+    const at = wake < 0 || wake === Infinity ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
     job.timer = setTimeout(() => {
       job.timer = null;
       this.#safely(() => {
@@ -456,7 +464,7 @@ export class Limiter extends EventTarget {
     const wake = readPoll(pointer, this.#sink, this.#jobOf);
     const events = this.#events;
     const dropped = this.#dropped;
-    this.#arm(wake);
+    this.#arm(this.#lease === null ? wake : this.#lease.after(t, wake));
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
       let keys = null;

@@ -640,6 +640,11 @@ impl Scheduler {
         &mut self.budget
     }
 
+    /// Until when the limiter's gate holds every job back, if it does.
+    pub fn gate_closed_until(&self) -> Option<Millis> {
+        self.gates.global().closed_until()
+    }
+
     /// What the jobs waiting to start (queued or backing off) would take together.
     pub fn waiting_cost(&self) -> Cost {
         let mut total = Cost::default();

@@ -9,6 +9,7 @@ import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
 import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
 import { workerdWaits } from './checks/workerd-waits.js';
+import { workerdDurable } from './checks/workerd-durable.js';
 import { bin, outDir } from './lib/paths.js';
 
 /** Fails at once, with the fix, when a runtime binary is not installed. */
@@ -28,6 +29,7 @@ const checks = [
   ['workerd', workerdSmoke],
   ['workerd-shared', workerdSharedUnbundled],
   ['workerd-waits', workerdWaits],
+  ['workerd-durable', workerdDurable],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],

@@ -286,9 +286,6 @@ fn run(strategy: Strategy, jobs: &[Job], burst: u32) -> Row {
         };
         // Carry out what the isolate's limiter decides now.
         let iso = &mut isolates[i];
-        if let Some(local) = iso.local.as_mut() {
-            local.tick(&mut iso.scheduler, now);
-        }
         iso.scheduler.poll(now);
         let starts: Vec<Decision> = iso.scheduler.drain().collect();
         iso.scheduler.drain_events().for_each(drop);
@@ -307,13 +304,20 @@ fn run(strategy: Strategy, jobs: &[Job], burst: u32) -> Row {
                 }
             }
         }
+        // As the JS limiter does after each poll: the lease moves on, asks if due.
+        let mut again = false;
         if let Some(local) = iso.local.as_mut() {
-            if local.due(&iso.scheduler, now) {
-                let (seq, ask) = local.ask(&iso.scheduler, now);
+            let (grew, due) = local.tick(&mut iso.scheduler, now);
+            if due {
+                let (seq, ask) = local.ask(now);
                 sim.push(now + iso.one_way_ms, Ev::AskArrives { isolate: i, seq, ask });
             }
+            again = grew;
         }
-        let lease_wake = iso.local.as_ref().and_then(|l| l.next_wake(&iso.scheduler, now));
+        if again {
+            sim.push(now, Ev::Wake(i));
+        }
+        let lease_wake = iso.local.as_ref().and_then(|l| l.next_wake(now));
         let wake = [iso.scheduler.next_wake(), lease_wake].into_iter().flatten().filter(|&t| t > now).min();
         if let Some(wake) = wake {
             if iso.wake_at.is_none_or(|w| w <= now || wake < w) {

@@ -151,7 +151,8 @@ impl Borrower {
             return;
         }
         let dt = (now - seen_at) as f64;
-        let keep = (-dt / DEMAND_TAU_MS).exp();
+        // exp(-dt / tau), to first order (no libm in the .wasm for this).
+        let keep = DEMAND_TAU_MS / (DEMAND_TAU_MS + dt);
         for k in 0..KINDS {
             let came = arrived[k].wrapping_sub(self.arrived[k]).max(0) as f64;
             self.rate[k] = self.rate[k] * keep + (1.0 - keep) * came / dt;

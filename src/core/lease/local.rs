@@ -1,7 +1,7 @@
 //! The local limiter on leases: its budget holds only what the coordinator granted (or, while
 //! falling back, its own share), and a [`Borrower`] decides when to ask and applies answers.
 
-use super::super::budget::Budget;
+use super::super::budget::{Budget, LimitKind};
 use super::super::scheduler::Scheduler;
 use super::super::time::Millis;
 use super::borrower::Borrower;
@@ -19,11 +19,7 @@ impl Budget {
 
     /// What each limit's bucket holds (negative: a debt), by kind; 0 for a limit not set.
     pub fn held(&self) -> [i64; KINDS] {
-        let mut held = [0; KINDS];
-        for state in self.states() {
-            held[state.kind.index()] = state.available;
-        }
-        held
+        std::array::from_fn(|k| self.bucket(LimitKind::ALL[k]).map_or(0, |b| b.available()))
     }
 
     /// Adds `delta` to each bucket (negative: takes it off), to be spent until `until`.
@@ -47,10 +43,15 @@ impl Budget {
     }
 }
 
-/// The glue between a [`Scheduler`] and its [`Borrower`].
+/// The glue between a [`Scheduler`] and its [`Borrower`]. Call [`tick`](Self::tick) after
+/// each poll; [`ask`](Self::ask) and [`next_wake`](Self::next_wake) read what it saw.
 #[derive(Clone, Debug)]
 pub struct Local {
     borrower: Borrower,
+    /// What the last tick saw: what the buckets hold, what waits, the gate.
+    held: [i64; KINDS],
+    need: [u64; KINDS],
+    gate: Option<Millis>,
 }
 
 impl Local {
@@ -58,49 +59,40 @@ impl Local {
     pub fn new(scheduler: &mut Scheduler, now: Millis) -> Self {
         let limits: Vec<_> = scheduler.budget().states().iter().map(|s| (s.kind, s.limit, s.capacity)).collect();
         scheduler.budget_mut().enter_lease_mode(now);
-        Local { borrower: Borrower::new(&limits, now) }
+        Local { borrower: Borrower::new(&limits, now), held: [0; KINDS], need: [0; KINDS], gate: None }
     }
 
     pub fn borrower(&self) -> &Borrower {
         &self.borrower
     }
 
-    fn spent(scheduler: &Scheduler) -> [i64; KINDS] {
-        let ledger = scheduler.budget().ledger();
-        std::array::from_fn(|k| ledger[super::super::budget::LimitKind::ALL[k].resource() as usize])
-    }
-
-    fn need(scheduler: &Scheduler) -> [u64; KINDS] {
+    fn look(&mut self, scheduler: &Scheduler) {
         let waiting = scheduler.waiting_cost();
-        std::array::from_fn(|k| waiting.amount(super::super::budget::LimitKind::ALL[k].resource()))
+        self.need = std::array::from_fn(|k| waiting.amount(LimitKind::ALL[k].resource()));
+        self.held = scheduler.budget().held();
+        self.gate = scheduler.gate_closed_until();
     }
 
-    /// Moves on with time. True when the budget grew (a fallback share accrued): poll next.
-    pub fn tick(&mut self, scheduler: &mut Scheduler, now: Millis) -> bool {
+    /// Moves on with time (after a poll). Returns (the budget grew: poll again, an ask is due).
+    pub fn tick(&mut self, scheduler: &mut Scheduler, now: Millis) -> (bool, bool) {
         scheduler.budget_mut().refill(now);
+        self.look(scheduler);
         // Demand is what arrived: spent so far plus what waits (spending alone lags a burst).
-        let (spent, need) = (Self::spent(scheduler), Self::need(scheduler));
-        self.borrower.observe(now, std::array::from_fn(|k| spent[k].wrapping_add(need[k] as i64)));
-        let held = scheduler.budget().held();
-        match self.borrower.tick(now, &held) {
-            Some(delta) => {
-                scheduler.budget_mut().add_lease(&delta, self.borrower.until());
-                delta.iter().any(|&d| d > 0)
-            }
-            None => false,
+        let ledger = scheduler.budget().ledger();
+        let arrived = std::array::from_fn(|k| ledger[LimitKind::ALL[k].resource() as usize].wrapping_add(self.need[k] as i64));
+        self.borrower.observe(now, arrived);
+        let mut grew = false;
+        if let Some(delta) = self.borrower.tick(now, &self.held) {
+            scheduler.budget_mut().add_lease(&delta, self.borrower.until());
+            grew = delta.iter().any(|&d| d > 0);
+            self.held = scheduler.budget().held();
         }
+        (grew, self.borrower.due(now, &self.held, &self.need, self.gate))
     }
 
-    /// Whether an ask should leave now.
-    pub fn due(&self, scheduler: &Scheduler, now: Millis) -> bool {
-        let gate = scheduler.stats().gate_closed_until;
-        self.borrower.due(now, &scheduler.budget().held(), &Self::need(scheduler), gate)
-    }
-
-    /// The ask to send, and its number.
-    pub fn ask(&mut self, scheduler: &Scheduler, now: Millis) -> (u64, Ask) {
-        let gate = scheduler.stats().gate_closed_until;
-        self.borrower.ask(now, &scheduler.budget().held(), &Self::need(scheduler), gate)
+    /// The ask to send (when the last tick said one is due), and its number.
+    pub fn ask(&mut self, now: Millis) -> (u64, Ask) {
+        self.borrower.ask(now, &self.held, &self.need, self.gate)
     }
 
     /// Applies the answer to ask `seq`. True when it was applied (poll next).
@@ -113,10 +105,9 @@ impl Local {
         true
     }
 
-    /// When to call [`tick`](Self::tick) and [`due`](Self::due) again, besides the scheduler's own wake.
-    pub fn next_wake(&self, scheduler: &Scheduler, now: Millis) -> Option<Millis> {
-        let waiting = Self::need(scheduler).iter().any(|&n| n > 0) || scheduler.stats().queued > 0;
-        self.borrower.next_wake(now, waiting)
+    /// When to poll and tick again by time alone, besides the scheduler's own wake.
+    pub fn next_wake(&self, now: Millis) -> Option<Millis> {
+        self.borrower.next_wake(now, self.need.iter().any(|&n| n > 0))
     }
 
     pub fn failed(&mut self, now: Millis, seq: u64) {
@@ -157,9 +148,8 @@ mod tests {
         }
         s.poll(0);
         assert!(started(&mut s).is_empty(), "nothing held yet");
-        local.tick(&mut s, 0);
-        assert!(local.due(&s, 0));
-        let (seq, ask) = local.ask(&s, 0);
+        assert!(local.tick(&mut s, 0).1);
+        let (seq, ask) = local.ask(0);
         assert_eq!((ask.want[0], ask.want[1]), (5, 500));
         let grant = authority.exchange(0, 1, &ask);
         assert!(local.granted(&mut s, 20, seq, &grant));
@@ -175,7 +165,7 @@ mod tests {
         let mut authority = Authority::new(&limits(), 100_000, 2_000, 0, 0);
         let id = s.submit(0, job(1_000)).unwrap();
         local.tick(&mut s, 0);
-        let (seq, ask) = local.ask(&s, 0);
+        let (seq, ask) = local.ask(0);
         let grant = authority.exchange(0, 1, &ask);
         local.granted(&mut s, 0, seq, &grant);
         s.poll(0);
@@ -183,9 +173,8 @@ mod tests {
         s.finish(10, id, Outcome { usage: Some(Usage { input: 100, output: 100 }), ..Outcome::of(OutcomeKind::Success) });
         assert_eq!(s.budget().held()[1], 800);
         // Nothing waits: the next ask (before the lease runs out) gives the 800 back.
-        local.tick(&mut s, 1_900);
-        assert!(local.due(&s, 1_900));
-        let (_, ask) = local.ask(&s, 1_900);
+        assert!(local.tick(&mut s, 1_900).1);
+        let (_, ask) = local.ask(1_900);
         assert_eq!(ask.held[1], 800);
         let grant = authority.exchange(1_900, 1, &ask);
         assert_eq!(authority.available(1_900)[1], 6_000 - 200 - grant.lease[1] as i64);
@@ -198,7 +187,7 @@ mod tests {
         let mut authority = Authority::new(&limits(), 100_000, 2_000, 0, 0);
         s.submit(0, job(10)).unwrap();
         local.tick(&mut s, 0);
-        let (seq, mut ask) = local.ask(&s, 0);
+        let (seq, mut ask) = local.ask(0);
         ask.want = [50, 5_000, 0, 0, 0, 0];
         let grant = authority.exchange(0, 1, &ask);
         local.granted(&mut s, 0, seq, &grant);
@@ -218,7 +207,7 @@ mod tests {
         authority.pause(1_000);
         s.submit(0, job(10)).unwrap();
         local.tick(&mut s, 0);
-        let (seq, ask) = local.ask(&s, 0);
+        let (seq, ask) = local.ask(0);
         let grant = authority.exchange(0, 1, &ask);
         local.granted(&mut s, 0, seq, &grant);
         assert_eq!(s.stats().gate_closed_until, Some(1_000));

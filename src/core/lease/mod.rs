@@ -11,11 +11,13 @@ mod authority;
 mod borrower;
 mod fair;
 mod local;
+mod wire;
 
 pub use authority::Authority;
 pub use borrower::{Borrower, FALLBACK_DIVISOR_UNKNOWN, SLOW_MS};
 pub use fair::water_level;
 pub use local::Local;
+pub use wire::{ASK_LEN, GRANT_LEN};
 
 /// One slot per [`LimitKind`](super::LimitKind), in its order.
 pub const KINDS: usize = 6;

@@ -142,6 +142,42 @@ async function scenario({ mode, share = 1, n = N, during, persist }) {
   }
 }
 
+/**
+ * A 429 seen by one isolate pauses the others: the provider refuses everything for its first
+ * 500 ms with Retry-After 2 s; the first Worker meets it, then (after the refusals ended) the
+ * other two get 20 requests each. Without a shared pause they would go at once and succeed.
+ * Returns when the provider first admitted anything, and its 429 count.
+ */
+async function sharedPause() {
+  let shift = 0;
+  const origin = performance.now();
+  const upstream = await startMockProvider({
+    rpm: RPM,
+    tpm: TPM,
+    burst: BURST,
+    latency: { baseMs: LATENCY_MS },
+    now: () => performance.now() + shift,
+    outage: { fromMs: 0, untilMs: 500, retryAfterS: 2 },
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-do-'));
+  const options = { requestsPerMinute: RPM, tokensPerMinute: TPM, burst: BURST };
+  const run = await start({ mode: 'lease', options, upstream, persist: dir });
+  try {
+    shift = origin - performance.now(); // the provider's time 0 is now
+    const first = run.fetchers[0].fetch('http://w/run?i=0').then((r) => r.text());
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const others = Array.from({ length: 40 }, (_, i) => run.fetchers[1 + (i % 2)].fetch(`http://w/run?i=${i + 1}`).then((r) => r.status));
+    const statuses = await Promise.all(others);
+    await first;
+    const admitted = upstream.admissions().map(([t]) => t);
+    return { firstAdmittedMs: Math.min(...admitted), rateLimited: upstream.stats().rateLimited, failed: statuses.filter((s) => s !== 200).length, crossContext: CROSS_CONTEXT.test(run.log()) };
+  } finally {
+    await run.mf.dispose();
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function must(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -194,6 +230,11 @@ export async function workerdDurable() {
   must(unreachable.failed === 0, `unreachable: ${unreachable.failed} jobs lost, e.g. ${unreachable.firstFailure}`);
   must(unreachable.rateLimited === 0, `unreachable: ${unreachable.rateLimited} 429s (at most 0 stated)`);
 
+  const pause = await sharedPause();
+  must(pause.failed === 0 && !pause.crossContext, `shared pause: ${pause.failed} failed`);
+  must(pause.rateLimited === 1, `shared pause: ${pause.rateLimited} 429s, expected the first Worker's one`);
+  must(pause.firstAdmittedMs >= 1_900, `shared pause: the provider admitted a request at ${pause.firstAdmittedMs.toFixed(0)} ms, before the Retry-After of the 429 at 0 ms ran out`);
+
   return [
     `${WORKERS} Workers (50/30/20% of the traffic), one coordinator, ${N} concurrent requests, account ${RPM} RPM / ${TPM} TPM, burst 2 s (ideal ${sec(ideal)}):`,
     `  ${'strategy'.padEnd(31)} ${'time'.padStart(7)} ${'failed'.padStart(6)} ${'429s'.padStart(5)}   calls/job`,
@@ -201,5 +242,6 @@ export async function workerdDurable() {
     `  leases: worst window ${leases.excessRequests.toFixed(1)} requests and ${leases.excessTokens.toFixed(0)} tokens beyond budget + burst; ${leases.coordinator.exchanges} calls at the object`,
     `  coordinator restarted at 1.5 s: ${sec(restarted.ms)}, 0 failed, 0 429s, worst window ${restarted.excessRequests.toFixed(1)} requests beyond`,
     `  coordinator unreachable for ${DOWN_MS / 1000} s from 1 s: ${sec(unreachable.ms)}, 0 jobs lost, 0 429s`,
+    `  a 429 (Retry-After 2 s) met by one Worker: the other two's 40 requests went from ${(pause.firstAdmittedMs / 1000).toFixed(2)} s, 1 429 in all`,
   ].join('\n');
 }

@@ -40,5 +40,11 @@ line "JS wrapper (sluice), minified" "$min_gz" 12000
 printf '%-36s %9s      %9s gzipped  (unminified, as in the package)\n' "JS wrapper, as shipped" "" "$(kb "$shipped_gz")"
 # Optional entries: what an app pays only when it imports them (the main entry excluded).
 line "sluice/estimate, minified" "$(minified js/src/estimate.js)" 2000
+# sluice/durable: the coordinator's Durable Object, its glue, and its own .wasm (only the object loads it).
+durable_wasm=js/wasm/sluice_durable_bg.wasm
+if [ -f "$durable_wasm" ]; then
+  line "sluice/durable, minified (JS)" "$(node_modules/.bin/esbuild js/src/entry/durable.js --bundle --minify --format=esm --external:'*.wasm' --external:'cloudflare:*' --log-level=error | gz)" 4000
+  line "sluice/durable .wasm" "$(gz < "$durable_wasm")" 20000
+fi
 
 if [ "${1:-}" = "--check" ] && [ "$over" -ne 0 ]; then exit 1; fi

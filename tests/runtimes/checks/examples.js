@@ -42,7 +42,8 @@ export async function exampleWorker() {
     { type: 'ESModule', path: path.join(dir, 'index.js') },
     ...files.filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm', path: path.join(dir, f) })),
   ];
-  if (modules.length !== 2) throw new Error(`wrangler's output is not one script and one .wasm: ${files.join(', ')}`);
+  // The limiter's .wasm and the coordinator's.
+  if (modules.length !== 3) throw new Error(`wrangler's output is not one script and two .wasm: ${files.join(', ')}`);
 
   const concurrent = 3;
   const provider = await startMockProvider({ rpm: 600, tpm: 200_000, latency: { baseMs: 30 } });
@@ -55,7 +56,9 @@ export async function exampleWorker() {
       MAX_CONCURRENT: String(concurrent),
       REQUESTS_PER_MINUTE: '600',
       TOKENS_PER_MINUTE: '200000',
+      LIMITS_NAME: 'openai:gpt-4o-mini',
     },
+    durableObjects: { SLUICE: 'SluiceCoordinator' },
   });
   try {
     const replies = await Promise.all(

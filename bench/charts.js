@@ -24,8 +24,9 @@ const COLORS = {
   sluice: '#1f6fd1',
   'sluice-budgets': '#5b9bea',
   'sluice-uncapped': '#5b9bea',
+  'sluice-plain': '#8fbcf0',
 };
-const SHORT = { naive: 'naive + SDK retries', 'p-limit': 'p-limit + p-retry', 'p-queue': 'p-queue', bottleneck: 'Bottleneck', cookbook: 'cookbook (port)', sluice: 'sluice', 'sluice-uncapped': 'sluice, no cap' };
+const SHORT = { naive: 'naive + SDK retries', 'p-limit': 'p-limit + p-retry', 'p-queue': 'p-queue', bottleneck: 'Bottleneck', cookbook: 'cookbook (port)', sluice: 'sluice', 'sluice-uncapped': 'sluice, no cap', 'sluice-plain': 'sluice, no .withResponse()' };
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';

@@ -19,3 +19,10 @@ export function estimateOpenAI(body: object, options?: { defaultMaxTokens?: numb
 
 /** The estimate of an Anthropic Messages request body (`max_tokens` is required). */
 export function estimateAnthropic(body: object): TokenEstimate;
+
+/**
+ * The estimate of a Gemini `generateContent` request body: `contents`, `systemInstruction`,
+ * media (258 tokens each), tools, and `generationConfig.maxOutputTokens` (times
+ * `candidateCount`), else `defaultMaxTokens` (4 096).
+ */
+export function estimateGemini(body: object, options?: { defaultMaxTokens?: number }): TokenEstimate;

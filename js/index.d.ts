@@ -61,11 +61,16 @@ export interface RetryOptions {
 
 /** What `new Limiter(options)` takes. Every field is optional; unknown keys are a TypeError. */
 export interface LimiterOptions extends RateLimits {
-  /** The most jobs running at once: a positive integer or `Infinity`. Default `Infinity`. @example 8 */
+  /**
+   * The most jobs running at once: a positive integer or `Infinity`. Default: no cap; then,
+   * with no rate limit either, adaptive concurrency starts at 10 and doubles each round trip
+   * (`adaptiveConcurrency: false`: unbounded). @example 8
+   */
   maxConcurrent?: number;
   /**
    * The most jobs waiting to start: an integer ≥ 0 or `Infinity`. A job beyond it is rejected
-   * with {@link QueueFullError}. Default `Infinity`.
+   * with {@link QueueFullError}; a job that can start at once never waits, so `0` means "run now
+   * or reject". Default `Infinity`.
    */
   maxQueue?: number;
   /**
@@ -89,6 +94,20 @@ export interface LimiterOptions extends RateLimits {
    * 15 minutes; `Infinity` for never.
    */
   attemptLeaseMs?: number;
+  /**
+   * The quantile of finished attempts' latency (per output token of the estimate when
+   * `maxOutputTokens` is given, else per call; the last 64 successes of each kind, once 8 have
+   * finished) that the time left before a job's `deadline` must cover: a job whose time left is
+   * shorter is rejected with {@link DeadlineError} at once, as very likely late. A number in
+   * (0, 1]; `false` to reject only when being late is certain. Default 0.9.
+   */
+  latencyQuantile?: number | false;
+  /**
+   * Reserve each estimate times what the provider really counted for recent ones (the input;
+   * the output never below `maxOutputTokens`), and give a job with no estimate the typical
+   * settled cost of a job. Default `true`; `false` reserves every estimate as given.
+   */
+  calibrate?: boolean;
   /**
    * Cloudflare Workers: a function that returns a Durable Object stub of `SluiceCoordinator`
    * (from `sluice/durable`), e.g. `() => env.SLUICE.get(env.SLUICE.idFromName('openai:gpt-4o-mini'))`;
@@ -121,9 +140,30 @@ export interface JobOptionsBase {
   maxWaitMs?: number;
   /**
    * The longest an attempt may run, in ms (> 0, or `Infinity`): then its `signal` is aborted
-   * and the job rejects with {@link TimeoutError}. Default `Infinity`.
+   * and the job rejects with {@link TimeoutError}. For a stream: the time until its first
+   * chunk (then `idleTimeoutMs` applies). Default `Infinity`.
    */
   timeoutMs?: number;
+  /**
+   * `false`: a stream the task returns is handed back as it is and the attempt ends when the
+   * task returns (for a caller who hands the stream elsewhere). Default `true`: the stream
+   * holds its attempt (slot, reservation, lease) until it ends, errors or is cancelled, and
+   * the usage settles from it.
+   */
+  stream?: boolean;
+  /** A stream that sends no chunk within this many ms is aborted ({@link TimeoutError}). Default `Infinity`. */
+  firstChunkTimeoutMs?: number;
+  /** A stream that sends no chunk for this many ms while it is read is aborted ({@link TimeoutError}). Default `Infinity`. */
+  idleTimeoutMs?: number;
+  /**
+   * When the whole job must be done by: its queueing, every attempt and every backoff. A time
+   * in ms since the epoch, as `Date.now() + 10_000` (pass the same number to every sub-call of
+   * one request). Within a priority, the earliest deadline goes first. The attempt's `signal`
+   * is aborted at the deadline (it caps `timeoutMs`), and the job rejects with
+   * {@link DeadlineError}, as soon as it cannot, or very likely cannot, finish in time (see
+   * `latencyQuantile`). Default: none.
+   */
+  deadline?: number;
 }
 
 /** A job whose estimate is one number of tokens. */
@@ -168,6 +208,14 @@ export interface AttemptContext {
   reportUsage(usage: { inputTokens: number; outputTokens?: number }): void;
 }
 
+/** What `limiter.update(options)` may change at run time. */
+export interface LimiterUpdate extends RateLimits {
+  /** A positive integer or `Infinity`. */
+  maxConcurrent?: number;
+  /** An integer ≥ 0 or `Infinity`. Jobs already waiting beyond a lower cap stay. */
+  maxQueue?: number;
+}
+
 /** The function a job runs. Its result, when it carries usage (see {@link readUsage}), settles the budget. */
 export type Task<T> = (ctx: AttemptContext) => T | PromiseLike<T>;
 
@@ -209,7 +257,7 @@ export interface LimiterStats {
   failed: number;
   /** Jobs refused at submission (estimate too large, queue full, deadline out of reach). */
   rejected: number;
-  /** Queued jobs that gave up waiting (`maxWaitMs`). */
+  /** Queued or backing-off jobs given up: `maxWaitMs` passed, or their `deadline` came or is out of reach. */
   expired: number;
   /** Jobs their caller aborted, queued or running. */
   cancelled: number;
@@ -219,15 +267,77 @@ export interface LimiterStats {
   lost: number;
   /** Attempts scheduled again after a retryable failure. */
   retried: number;
+  /** Jobs that failed because their attempts or the retry budget ran out (`RetryError`). */
+  retriesExhausted: number;
   /** Attempts that met a 429, 529 or 503. */
   rateLimited: number;
   /** Times a Retry-After closed the gate. */
   gateClosed: number;
   /** Limits learned or changed from the provider's headers. */
   limitsLearned: number;
+  /** Whether `pause()` holds every job back. */
+  paused: boolean;
+  /** Token counters since the limiter was built. */
+  tokens: TokenStats;
   /** One entry for each limit the limiter was given. */
   budgets: { [name in LimitName]?: BudgetStats };
+  /**
+   * Figures per key (jobs without a key are not here), for at most 100 keys: any further key is
+   * counted under `'(other keys)'`.
+   */
+  byKey: Record<string, KeyStats>;
+  /** What calibration learned from settled usage; `null` with `calibrate: false`. */
+  calibration: CalibrationStats | null;
 }
+
+/** The figures of one key in {@link LimiterStats.byKey}. */
+export interface KeyStats {
+  /** Its jobs waiting now, to start or to retry. */
+  waiting: number;
+  /** Its jobs running now. */
+  running: number;
+  /** Attempts that succeeded, failed for good, or will be retried. */
+  completed: number;
+  failed: number;
+  retried: number;
+  /** Tokens its calls reported used. */
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** How the provider's count relates to the estimates: each ratio is real / estimated. */
+export interface CalibrationStats {
+  /** Input tokens (estimates split into input and output), the ratio reserved. */
+  input: number;
+  /** Output over `maxOutputTokens`: learned, never reserved below 1. */
+  output: number;
+  /** Total over a total-only `tokens` estimate: learned, never reserved below 1. */
+  tokens: number;
+  /** What a job with no estimate reserves: the typical settled job (500 and 500 to start). */
+  typicalInputTokens: number;
+  typicalOutputTokens: number;
+  /** Settled jobs learned from. */
+  samples: number;
+}
+
+/** Tokens counted since the limiter was built. */
+export interface TokenStats {
+  /** Reserved by attempts as they started: their estimates (input plus the most output). */
+  reserved: number;
+  /** Reserved and given back: the unused part once the usage was known, or a refusal that did no work. */
+  refunded: number;
+  /** Input tokens the calls reported used. */
+  input: number;
+  /** Output tokens the calls reported used. */
+  output: number;
+  /** `input + output`. */
+  used: number;
+}
+
+/** How a job ended, in a `settled` event. */
+export type JobSettled =
+  | { id: number; key: string | undefined; outcome: 'fulfilled'; value: unknown; attempts: number; latencyMs: number; usage: Usage | null }
+  | { id: number; key: string | undefined; outcome: 'rejected'; error: unknown; attempts: number; latencyMs: number; usage: Usage | null };
 
 /** The `detail` of each event a Limiter dispatches (as a `CustomEvent`). */
 export interface LimiterEventMap {
@@ -245,6 +355,18 @@ export interface LimiterEventMap {
   limitchanged: { limit: LimitName; value: number; capacity: number; windowMs: number };
   /** The limiter gave up on a job (rejected, expired, retries exhausted). */
   dropped: { key: string; error: SluiceError | EstimateTooLargeError };
+  /** A job entered the limiter (`id` names it in its other events). Emitted only while someone listens. */
+  queued: { id: number; key: string | undefined; priority: number };
+  /**
+   * An attempt of a job begins; `waitMs` since it was queued (or since its last attempt ended).
+   * Emitted for jobs scheduled while someone listens to `started` or `settled`.
+   */
+  started: { id: number; key: string | undefined; attempt: number; waitMs: number };
+  /**
+   * A job's promise settles: `latencyMs` since `schedule()`, `usage` summed over its attempts
+   * (null when none said). Emitted for jobs scheduled while someone listens.
+   */
+  settled: JobSettled;
 }
 
 /** The name of an event a Limiter dispatches. */
@@ -265,10 +387,11 @@ export class Limiter extends EventTarget {
 
   /**
    * `fn` as a function whose every call goes through the limiter. `opts` may be a function of
-   * the arguments, to estimate each call's tokens.
+   * the arguments, to estimate each call's tokens. `fn` gets the attempt's context as `this`
+   * (an arrow function ignores it): `function (body) { return call(body, { signal: this.signal }) }`.
    */
   wrap<A extends unknown[], R>(
-    fn: (...args: A) => R | PromiseLike<R>,
+    fn: (this: AttemptContext, ...args: A) => R | PromiseLike<R>,
     opts?: ScheduleOptions | ((...args: A) => ScheduleOptions | undefined),
   ): (...args: A) => Promise<Awaited<R>>;
 
@@ -291,12 +414,37 @@ export class Limiter extends EventTarget {
   /** Resolves when no job is queued, backing off or running. */
   onIdle(): Promise<void>;
 
+  /** Resolves when fewer than `limit` jobs wait to start (a positive integer): backpressure for producers. */
+  onQueueBelow(limit: number): Promise<void>;
+
+  /** Nothing starts until {@link resume}: running attempts go on, new jobs queue. */
+  pause(): void;
+
+  /** Lets jobs start again. */
+  resume(): void;
+
+  /** Rejects every job waiting to start or to retry with {@link ClearedError}; returns how many. */
+  clear(): number;
+
+  /**
+   * Takes no new job ({@link ClosedError}) and resolves when idle. `drain` (default true) lets
+   * the waiting jobs run; `false` rejects them, and pending retries, with {@link ClosedError}.
+   */
+  close(options?: { drain?: boolean }): Promise<void>;
+
+  /**
+   * Changes limits at run time, checked as the constructor checks them. A lower rate limit rejects
+   * the waiting jobs it can never hold ({@link EstimateTooLargeError}).
+   * @throws {TypeError | RangeError} naming the first bad option.
+   */
+  update(options: LimiterUpdate): void;
+
   /** A snapshot: see {@link LimiterStats}. */
   stats(): LimiterStats;
 }
 
 /** The error codes of sluice's errors. */
-export type SluiceErrorCode = 'ABORTED' | 'QUEUE_TIMEOUT' | 'TIMEOUT' | 'QUEUE_FULL' | 'RETRIES_EXHAUSTED' | 'INTERNAL';
+export type SluiceErrorCode = 'ABORTED' | 'QUEUE_TIMEOUT' | 'TIMEOUT' | 'QUEUE_FULL' | 'RETRIES_EXHAUSTED' | 'CLEARED' | 'CLOSED' | 'INTERNAL';
 
 /** The base of the errors a job rejects with; tell them apart with `instanceof` or `code`. */
 export class SluiceError extends Error {
@@ -331,14 +479,39 @@ export class QueueTimeoutError extends SluiceError {
   readonly maxWaitMs: number;
 }
 
-/** An attempt ran longer than `timeoutMs`; its signal was aborted. */
-export class TimeoutError extends SluiceError {
-  constructor(timeoutMs: number);
-  readonly code: 'TIMEOUT';
-  readonly timeoutMs: number;
+/** Why a job was given up before its deadline. */
+export type DeadlineReason = 'expired' | 'budget' | 'latency' | 'backoff';
+
+/**
+ * The job cannot finish by its `deadline`: it came (`why: 'expired'`; a running attempt's
+ * signal is aborted with this error), or the job was given up as soon as that was certain
+ * (`'budget'`: its wait for budget is longer than what is left; `'backoff'`: its retry's
+ * backoff ends after the deadline) or very likely (`'latency'`: what is left is shorter than
+ * such calls took, see `latencyQuantile`). Given up between attempts, its `cause` is the last
+ * attempt's error.
+ */
+export class DeadlineError extends SluiceError {
+  constructor(leftMs: number, neededMs: number, why: DeadlineReason, cause?: unknown);
+  readonly code: 'DEADLINE';
+  readonly why: DeadlineReason;
+  /** What was left before the deadline when the job was given up, in ms. */
+  readonly leftMs: number;
+  /** What it would have needed (its budget wait, backoff, or expected latency), in ms; 0 when it expired. */
+  readonly neededMs: number;
 }
 
-/** `maxQueue` jobs were already waiting. */
+/**
+ * An attempt ran longer than `timeoutMs`, or its stream waited longer than
+ * `firstChunkTimeoutMs` or `idleTimeoutMs` for a chunk (`option` says which); it was aborted.
+ */
+export class TimeoutError extends SluiceError {
+  constructor(timeoutMs: number, option?: 'timeoutMs' | 'firstChunkTimeoutMs' | 'idleTimeoutMs');
+  readonly code: 'TIMEOUT';
+  readonly timeoutMs: number;
+  readonly option: 'timeoutMs' | 'firstChunkTimeoutMs' | 'idleTimeoutMs';
+}
+
+/** `maxQueue` jobs were already waiting (with `maxQueue: 0`: the job could not start at once). */
 export class QueueFullError extends SluiceError {
   constructor(maxQueue: number);
   readonly code: 'QUEUE_FULL';
@@ -362,6 +535,18 @@ export class RetryError extends SluiceError {
   readonly headers: Record<string, string> | undefined;
   /** The last Response returned, when the task returned one. */
   readonly response: Response | undefined;
+}
+
+/** `limiter.clear()` took the job out of the queue before it started. */
+export class ClearedError extends SluiceError {
+  constructor();
+  readonly code: 'CLEARED';
+}
+
+/** The limiter was closed: no new job is taken; `close({ drain: false })` drops waiting ones. */
+export class ClosedError extends SluiceError {
+  constructor();
+  readonly code: 'CLOSED';
 }
 
 /**

@@ -69,3 +69,6 @@ export function outage(retryAfterS) {
 export function overloaded() {
   return { status: 529, body: error('overloaded_error', 'Overloaded') };
 }
+
+// Streamed answers (`stream: true`).
+export { streamEnd, streamError, streamEvents } from './anthropic-stream.js';

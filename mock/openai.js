@@ -75,3 +75,6 @@ export function overloaded() {
 function retryHeaders(waitMs) {
   return { 'retry-after': String(Math.ceil(waitMs / 1000)), 'retry-after-ms': String(Math.ceil(waitMs)) };
 }
+
+// Streamed answers (`stream: true`).
+export { streamEnd, streamError, streamEvents } from './openai-stream.js';

@@ -1,6 +1,6 @@
 // The mock provider's options, checked up front: a typo in a test should fail loudly.
 
-const KNOWN = new Set(['rpm', 'tpm', 'itpm', 'otpm', 'burst', 'latency', 'now', 'sleep', 'settle', 'outputTokens', 'outage', 'overloaded', 'host', 'port']);
+const KNOWN = new Set(['rpm', 'tpm', 'itpm', 'otpm', 'burst', 'latency', 'now', 'sleep', 'settle', 'outputTokens', 'outage', 'overloaded', 'streamFault', 'host', 'port']);
 
 const describe = (v) => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'function' ? 'a function' : Array.isArray(v) ? 'an array' : String(v));
 const bad = (name, expected, value) => new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
@@ -74,6 +74,7 @@ export function parseOptions(options = {}) {
     outputTokens: func('outputTokens', o.outputTokens, undefined),
     outage,
     overloaded: func('overloaded', o.overloaded, () => false),
+    streamFault: func('streamFault', o.streamFault, () => undefined),
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 0,
   };

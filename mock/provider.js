@@ -1,15 +1,16 @@
 // A mock LLM provider on 127.0.0.1 that rate-limits like OpenAI and Anthropic do: continuously
 // refilled buckets charged input + max_tokens on admission, refunded the unused output when
 // the answer is produced, with their headers, 429s, outages and overload errors. Its clock and
-// sleep are injectable so that tests run on fake time.
+// sleep are injectable so that tests run on fake time. The rules themselves are in rules.js;
+// this file is the HTTP around them.
 import { createServer } from 'node:http';
 
 import * as anthropic from './anthropic.js';
-import { Bucket } from './bucket.js';
 import * as openai from './openai.js';
 import { parseOptions } from './options.js';
 import { BadRequest } from './request.js';
-import { defaultOutputTokens } from './text.js';
+import { createRules } from './rules.js';
+import { writeStream } from './sse.js';
 
 const DIALECTS = new Map([openai, anthropic].map((d) => [d.path, d]));
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -68,67 +69,39 @@ function send(res, status, headers, body) {
  *   share of max_tokens, between 20% and 100%, from a hash of the prompt.
  * - outage: { fromMs, untilMs, retryAfterS }: 429 to everything meanwhile (ms since start).
  * - overloaded(n): answer request n (1-based) 529 (Anthropic) or 503 (OpenAI).
+ * - streamFault(n): for a streamed request n, `{ after, kind }` to break its stream after
+ *   `after` events: kind 'overloaded' (the dialect's error event), 'stall', 'reset' (see sse.js).
+ * A body with `stream: true` is answered with server-sent events: `latency.baseMs` before the
+ * first, `latency.perOutputTokenMs` before each next one.
  * - host ('127.0.0.1'), port (0: any free port).
- * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object, admissions(): number[][] }>}
+ * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object, streamStats(): object, admissions(): number[][] }>}
  */
 export async function startMockProvider(options) {
   const o = parseOptions(options);
-  const startedAt = o.now();
-  /** The configured buckets by what they count: requests, tokens (input + output), input, output. */
-  const buckets = {};
-  for (const [resource, limit] of Object.entries(o.limits)) if (limit !== undefined) buckets[resource] = new Bucket(limit, startedAt, o.burst);
-  /** Each admitted request: [ms since start, tokens charged], for checks of what any window let through. */
-  const admissions = [];
   const timers = o.sleep ? null : timerSleep();
   const sleep = o.sleep ?? timers.sleep;
-  const counts = {
-    requests: 0,
-    ok: 0,
-    rateLimited: 0,
-    overloaded: 0,
-    badRequests: 0,
-    inFlight: 0,
-    peakInFlight: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    firstRequestAt: null,
-    lastResponseAt: null,
-  };
+  const rules = createRules(o, sleep);
+  /** Streamed answers (`streamStats()`): open now, the most open at once, closed by their client early. */
+  const streams = { open: 0, peakOpen: 0, closedByClient: 0 };
 
-  const refillAll = (now) => {
-    for (const bucket of Object.values(buckets)) bucket.refill(now);
-  };
-
-  /** Charges every bucket, or none: returns the refusal of the bucket with the longest wait. */
-  const admit = (charge) => {
-    let refusal = null;
-    for (const [resource, bucket] of Object.entries(buckets)) {
-      const waitMs = bucket.msUntil(charge[resource]);
-      if (waitMs > 0 && (refusal === null || waitMs > refusal.waitMs)) refusal = { resource, bucket, waitMs, amount: charge[resource] };
-    }
-    if (refusal === null) for (const [resource, bucket] of Object.entries(buckets)) bucket.take(charge[resource]);
-    return refusal;
-  };
-
-  /** The Retry-After (s) of the outage going on at `now`, or null when there is none then. */
-  const outageRetryS = (now) => {
-    const t = now - startedAt;
-    if (!o.outage || t < o.outage.fromMs || t >= o.outage.untilMs) return null;
-    return Math.ceil(o.outage.retryAfterS ?? (o.outage.untilMs - t) / 1000);
-  };
-
-  const outputTokensOf = (call, body) => {
-    const n = o.outputTokens ? o.outputTokens(body) : defaultOutputTokens(call.text, call.maxTokens);
-    if (typeof n !== 'number' || Number.isNaN(n)) throw new TypeError(`outputTokens returned ${String(n)}, not a number`);
-    return Math.min(call.maxTokens, Math.max(0, Math.floor(n)));
-  };
-
-  /** Every answer of an API endpoint carries the bucket headers as they stand when it is sent. */
-  const reply = (res, dialect, n, { status, headers = {}, body }) => {
-    const now = o.now();
-    refillAll(now);
-    counts.lastResponseAt = now;
-    send(res, status, { ...dialect.limitHeaders(buckets), ...headers, [dialect.requestIdHeader]: `req_mock${n}` }, body);
+  /**
+   * Produces a streamed answer (`stream: true`) on `res` as server-sent events, in the
+   * dialect's own sequence, while the rules hold the request admitted; returns the output
+   * tokens really sent (fewer when the client went away), which the rules settle.
+   */
+  const streamAnswer = async (res, dialect, n, body, { call, outputTokens, headers }) => {
+    const sent = await writeStream(res, {
+      headers: headers(),
+      events: dialect.streamEvents(call, outputTokens, n, body),
+      end: dialect.streamEnd,
+      error: dialect.streamError(),
+      fault: o.streamFault(n),
+      sleep,
+      firstMs: o.latency.baseMs,
+      perEventMs: o.latency.perOutputTokenMs,
+      counts: streams,
+    });
+    return sent.tokens;
   };
 
   const handle = async (req, res) => {
@@ -138,62 +111,53 @@ export async function startMockProvider(options) {
       send(res, 404, {}, { error: { type: 'not_found_error', message: `No route for ${req.method} ${req.url}` } });
       return;
     }
-    const n = ++counts.requests;
-    counts.firstRequestAt ??= o.now();
-
+    const n = rules.arrive();
     let body;
-    let call;
     try {
       body = JSON.parse(await readBody(req));
-      call = dialect.parse(body);
     } catch (e) {
       if (!(e instanceof BadRequest || e instanceof SyntaxError)) throw e;
-      counts.badRequests += 1;
-      reply(res, dialect, n, dialect.badRequest(e instanceof SyntaxError ? `Invalid JSON body: ${e.message}` : e.message));
+      const answer = rules.badRequest(dialect, n, e instanceof SyntaxError ? `Invalid JSON body: ${e.message}` : e.message);
+      send(res, answer.status, answer.headers, answer.body);
       return;
     }
+    const produce = body?.stream === true ? (started) => streamAnswer(res, dialect, n, body, started) : undefined;
+    const answer = await rules.answer(dialect, n, body, produce);
+    if (!res.headersSent) send(res, answer.status, answer.headers, answer.body);
+  };
 
-    const arrived = o.now();
-    refillAll(arrived);
-    const outage = outageRetryS(arrived);
-    if (outage !== null) {
-      counts.rateLimited += 1;
-      reply(res, dialect, n, dialect.outage(outage));
-      return;
-    }
-    if (o.overloaded(n)) {
-      counts.overloaded += 1;
-      reply(res, dialect, n, dialect.overloaded());
-      return;
-    }
-    const { inputTokens, maxTokens } = call;
-    const refusal = admit({ requests: 1, tokens: inputTokens + maxTokens, input: inputTokens, output: maxTokens });
-    if (refusal) {
-      counts.rateLimited += 1;
-      reply(res, dialect, n, dialect.rateLimited(refusal));
-      return;
-    }
-    admissions.push([arrived - startedAt, inputTokens + maxTokens]);
-
+  /** A streamed answer: the unused output is given back when it ends, however it ended. */
+  const stream = async (res, dialect, n, call, body) => {
     counts.inFlight += 1;
     counts.peakInFlight = Math.max(counts.peakInFlight, counts.inFlight);
-    let outputTokens;
+    let sent;
     try {
-      outputTokens = outputTokensOf(call, body);
-      await sleep(o.latency.baseMs + o.latency.perOutputTokenMs * outputTokens);
+      const outputTokens = outputTokensOf(call, body);
+      const now = o.now();
+      refillAll(now);
+      counts.lastResponseAt = now;
+      sent = await writeStream(res, {
+        headers: { ...dialect.limitHeaders(buckets), [dialect.requestIdHeader]: `req_mock${n}` },
+        events: dialect.streamEvents(call, outputTokens, n, body),
+        end: dialect.streamEnd,
+        error: dialect.streamError(),
+        fault: o.streamFault(n),
+        sleep,
+        firstMs: o.latency.baseMs,
+        perEventMs: o.latency.perOutputTokenMs,
+        counts: streams,
+      });
     } finally {
       counts.inFlight -= 1;
     }
-    // The answer is produced: the output estimate (max_tokens) is corrected to what was used.
     refillAll(o.now());
     if (o.settle) {
-      buckets.tokens?.giveBack(maxTokens - outputTokens);
-      buckets.output?.giveBack(maxTokens - outputTokens);
+      buckets.tokens?.giveBack(call.maxTokens - sent.tokens);
+      buckets.output?.giveBack(call.maxTokens - sent.tokens);
     }
     counts.ok += 1;
-    counts.inputTokens += inputTokens;
-    counts.outputTokens += outputTokens;
-    reply(res, dialect, n, dialect.success(call, outputTokens, n));
+    counts.inputTokens += call.inputTokens;
+    counts.outputTokens += sent.tokens;
   };
 
   const server = createServer((req, res) => {
@@ -224,8 +188,9 @@ export async function startMockProvider(options) {
       });
       return closing;
     },
-    stats: () => ({ ...counts }),
-    /** Each admitted request so far: [ms since start, tokens charged]. */
-    admissions: () => admissions.slice(),
+    stats: () => ({ ...rules.counts }),
+    streamStats: () => ({ ...streams }),
+    /** Each admitted request so far: [ms since start, tokens charged], for checks of what any window let through. */
+    admissions: () => rules.admissions.slice(),
   };
 }

@@ -40,3 +40,10 @@ export function fillerText(tokens) {
   for (let i = 0; i < tokens; i++) words[i] = WORDS[i % WORDS.length];
   return words.join(' ');
 }
+
+/** The same filler cut into its tokens, as a stream sends them: `fillerWords(n).join('') === fillerText(n)`. */
+export function fillerWords(tokens) {
+  const words = new Array(tokens);
+  for (let i = 0; i < tokens; i++) words[i] = (i === 0 ? '' : ' ') + WORDS[i % WORDS.length];
+  return words;
+}

@@ -31,10 +31,14 @@ which=("$@")
 for name in "${which[@]}"; do
   case "$name" in
     goodput)
-      step "goodput on virtual time: 6 strategies x 5 scenarios (a few minutes)"
+      step "goodput on virtual time: 6 strategies x 5 scenarios, and (a) and (c) with wrong estimates and bare 429s (a few minutes)"
       node bench/goodput/run.js
       step "goodput, (a) and (c) again with a provider that keeps the whole max_tokens"
       node bench/goodput/run.js --scenarios a,c --no-settle --out bench/results/goodput-no-settle.json
+      step "goodput, (f) streamed chats against a cap on open streams"
+      node bench/goodput/stream.js
+      step "goodput, agent requests of 3-8 sub-calls with a 10 s budget each"
+      node bench/goodput/agents/run.js
       ;;
     overhead)
       step "overhead on Node, real time: schedule() throughput and memory per queued job"

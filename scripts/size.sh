@@ -40,6 +40,9 @@ line "JS wrapper (sluice), minified" "$min_gz" 12000
 printf '%-36s %9s      %9s gzipped  (unminified, as in the package)\n' "JS wrapper, as shipped" "" "$(kb "$shipped_gz")"
 # Optional entries: what an app pays only when it imports them (the main entry excluded).
 line "sluice/estimate, minified" "$(minified js/src/estimate.js)" 2000
+line "sluice/fetch, minified" "$(minified js/src/fetch.js)" 4000
+line "sluice/otel, minified" "$(minified js/src/metrics/otel.js)" 4000
+line "sluice/prometheus, minified" "$(minified js/src/metrics/prometheus.js)" 4000
 # sluice/durable: the coordinator's Durable Object, its glue, and its own .wasm (only the object loads it).
 durable_wasm=js/wasm/sluice_durable_bg.wasm
 if [ -f "$durable_wasm" ]; then

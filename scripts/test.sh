@@ -11,7 +11,7 @@ printf '\033[1m== cargo test\033[0m\n'
 cargo test --quiet
 
 printf '\033[1m== node --test\033[0m\n'
-node --test tests/js/
+node --test tests/js/ www/test/
 
 printf '\033[1m== runtimes\033[0m\n'
 bash scripts/runtimes.sh

@@ -101,6 +101,7 @@ fn run(limits: &Limits, jobs: &[Job]) -> (Sim, HashMap<u64, (Job, u64)>, usize) 
             priority: job.priority as f64,
             key: keys[job.key as usize],
             max_wait_ms: job.max_wait_ms,
+            deadline: None,
         };
         let plan = Plan {
             duration: job.duration,

@@ -6,10 +6,11 @@ mod sim;
 use sim::{spec, Event, Plan, Sim};
 use sluice::{Config, Cost, JobSpec, LimitKind, Rejection, Scheduler, TooLarge, FULL_BURST};
 
-/// The defaults, but for the trip to the provider and the slow start of a limiter without a
-/// cap: these scenarios check the buckets' exact arithmetic (those two have scenarios of their own).
+/// The defaults, but for the trip to the provider, the slow start of a limiter without a cap
+/// and calibration: these scenarios check the buckets' exact arithmetic (those three have
+/// scenarios of their own).
 fn exact() -> Config {
-    Config { transit_ms: 0, adaptive_concurrency: false, ..Config::default() }
+    Config { transit_ms: 0, adaptive_concurrency: false, calibrate: false, ..Config::default() }
 }
 
 fn limiter(max_concurrent: Option<u32>, limits: &[(LimitKind, u64)]) -> Sim {
@@ -296,4 +297,21 @@ fn an_attempt_never_reported_gives_its_slot_back_when_its_lease_ends() {
     // Its end, should it come after all, is not counted twice.
     assert!(sim.events.contains(&Event::Finish { at: 10_000_000, job: lost, verdict: sluice::Verdict::Unknown }));
     assert_eq!(sim.scheduler.stats().counters.failed, 1);
+}
+
+#[test]
+fn a_final_attempt_counts_its_overload_but_is_never_retried() {
+    // A stream that failed after its first chunk reached the caller: the overload closes the
+    // gate and lowers the limit as any other would, but the job ends there.
+    let config = Config { max_concurrent: Some(10), ..exact() };
+    let mut sim = Sim::new(Scheduler::new(Config { adaptive_concurrency: true, ..config }, 0).unwrap());
+    let streamed = sim.submit(spec(0), Plan::ok(10_000)).unwrap();
+    let _waiting = sim.submit(spec(0), Plan::ok(10_000)).unwrap();
+    sim.run_until(100);
+    let feedback = sluice::Feedback { retry_after_ms: Some(2_000), ..sluice::Feedback::default() };
+    let verdict = sim.scheduler.finish_final(100, streamed, sluice::Outcome { feedback, ..sluice::Outcome::of(sluice::OutcomeKind::Overloaded) });
+    assert_eq!(verdict, sluice::Verdict::Failed);
+    let s = sim.scheduler.stats();
+    assert_eq!((s.counters.retried, s.counters.rate_limited, s.counters.gate_closed, s.counters.failed), (0, 1, 1, 1));
+    assert!(s.concurrency_limit < 10, "the overload lowered the limit to {}", s.concurrency_limit);
 }

@@ -183,6 +183,8 @@ function measure({ sc, sub, indices, provider, arrivedAt, settledAt, ok, errors,
         firstOkAfterMs: provider.firstOkAfterOutage === null ? null : provider.firstOkAfterOutage - sc.outage.untilMs,
       }
     : null;
+  let lastAdmissionMs = 0;
+  for (const i of indices) lastAdmissionMs = Math.max(lastAdmissionMs, provider.admittedAt[i]);
   return {
     strategy: strategy.name,
     label: strategy.label,
@@ -196,6 +198,7 @@ function measure({ sc, sub, indices, provider, arrivedAt, settledAt, ok, errors,
     idealMs: best.idealMs,
     ideal: best,
     ratio: makespanMs / best.idealMs,
+    lastAdmissionMs,
     attempts,
     attemptsPerJob: attempts / indices.length,
     rateLimited,

@@ -49,6 +49,22 @@ export function ideal(sc) {
 }
 
 /**
+ * The earliest any client that honours every Retry-After could admit its last job, in a
+ * scenario whose outage answers with a fixed Retry-After: it sends one probe at a time through
+ * the outage (each refused after `refusalMs`, then its Retry-After waited out), so it resumes at
+ * the first probe after the outage; nothing is lost meanwhile (the bucket refills, up to a
+ * minute's worth), so its last admission is the later of that and the drain of the workload.
+ */
+export function idealLastAdmission(sc) {
+  const { bindMs } = ideal(sc);
+  const o = sc.outage;
+  if (!o?.retryAfterMs) return bindMs;
+  let probe = o.fromMs;
+  while (probe < o.untilMs) probe += sc.latency.refusalMs + o.retryAfterMs;
+  return Math.max(bindMs, probe);
+}
+
+/**
  * The concurrency that exactly sustains the binding limit (Little's law): jobs per millisecond
  * at the binding rate, times the mean latency. What a user who knows the limits and the workload
  * would give a peer that only caps concurrency.
@@ -71,6 +87,6 @@ export function sustainingConcurrency(sc) {
 export function requestsPerMinuteAtEstimate(sc) {
   const n = sc.jobs.length;
   const { rpm, tpm } = sc.limits;
-  const estimate = sc.jobs.reduce((s, j) => s + j.input + j.maxTokens, 0) / n;
+  const estimate = sc.jobs.reduce((s, j) => s + (j.estInput ?? j.input) + j.maxTokens, 0) / n;
   return Math.floor(Math.min(rpm, tpm / estimate));
 }

@@ -11,7 +11,8 @@
 //   seconds, rounded up) and the x-ratelimit-* headers; it is charged nothing;
 // - an admitted request answers after `baseMs + perTokenMs × output` with a chat.completion
 //   body carrying its usage and the x-ratelimit-* headers as they stood at its admission;
-// - during an outage window every request gets a 429 whose Retry-After is the time left in it.
+// - during an outage window every request gets a 429 whose Retry-After is the time left in it
+//   (or a fixed `retryAfterMs`; `bare`: only `retry-after`, and a body that names no limit).
 //
 // Buckets count in exact integers (units of 1/60 000 token), as sluice's core does, so that a
 // request sluice rightly considers fitting is never refused for rounding.
@@ -130,8 +131,11 @@ export class SimProvider {
     let refusal = null;
     const o = this.outage;
     if (o && t >= o.fromMs && t < o.untilMs) {
-      const wait = o.untilMs - t;
-      refusal = { wait, type: 'requests', message: 'The service is temporarily rate limiting all requests.' };
+      // A fixed Retry-After (`retryAfterMs`), or the time left in the outage.
+      const wait = o.retryAfterMs ?? o.untilMs - t;
+      refusal = o.bare
+        ? { wait, type: null, message: 'The server is busy. Please retry later.', bare: true }
+        : { wait, type: 'requests', message: 'The service is temporarily rate limiting all requests.' };
       this.totals.outageRefused++;
     } else {
       if (o && t >= o.untilMs) {
@@ -156,9 +160,12 @@ export class SimProvider {
       this.totals.rateLimited++;
       const text = JSON.stringify({ error: { message: refusal.message, type: refusal.type, param: null, code: 'rate_limit_exceeded' } });
       await sleep(this.refusalMs, init.signal);
-      // The Retry-After counts from when the answer leaves, as a server's does.
-      const wait = Math.max(0, refusal.wait - this.refusalMs);
-      const headers = this.#headers({ 'retry-after-ms': String(wait), 'retry-after': String(Math.ceil(wait / 1_000)) });
+      // The Retry-After counts from when the answer leaves, as a server's does; a bare 429
+      // carries nothing else (no rate-limit headers, no retry-after-ms).
+      const wait = refusal.bare ? refusal.wait : Math.max(0, refusal.wait - this.refusalMs);
+      const headers = refusal.bare
+        ? new Headers({ 'content-type': 'application/json', 'retry-after': String(Math.ceil(wait / 1_000)) })
+        : this.#headers({ 'retry-after-ms': String(wait), 'retry-after': String(Math.ceil(wait / 1_000)) });
       return new Response(text, { status: 429, headers });
     }
 

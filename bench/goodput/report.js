@@ -10,7 +10,8 @@ const ratioCell = (r) => (r.failed > 0 ? `${fmt(r.ratio, 2)}†` : fmt(r.ratio, 
 
 /** `{ title, header, rows, note }` of one scenario's results. */
 export function scenarioTable(name, s) {
-  const title = `${s.title}: ideal ${s1(s.ideal.idealMs)} s (${s.ideal.binding} binds)`;
+  const lastIdeal = name === 'c-bare' ? `, ideal last admission ${s1(s.idealLastAdmissionMs)} s (every Retry-After honoured)` : '';
+  const title = `${s.title}: ideal ${s1(s.ideal.idealMs)} s (${s.ideal.binding} binds)${lastIdeal}`;
   const head = ['strategy', 'done', 'makespan s', '× ideal', '429s', 'attempts/job'];
   const common = (r) => [r.label, `${fmt(r.completed)}/${fmt(r.jobs)}`, s1(r.makespanMs), ratioCell(r), fmt(r.rateLimited), fmt(r.attemptsPerJob, 3)];
   let header;
@@ -18,6 +19,9 @@ export function scenarioTable(name, s) {
   if (name === 'c') {
     header = [...head, 'resumed after s', 'first ok after s', 'wait p50 s', 'wait p99 s'];
     rows = s.runs.map((r) => [...common(r), s1(r.outage.firstAttemptAfterMs), s1(r.outage.firstOkAfterMs), s1(r.perClass.batch.waitP50), s1(r.perClass.batch.waitP99)]);
+  } else if (name === 'c-bare') {
+    header = [...head, 'last admission s', '× ideal last', 'first ok after s'];
+    rows = s.runs.map((r) => [...common(r), s1(r.lastAdmissionMs), fmt(r.lastAdmissionMs / s.idealLastAdmissionMs, 3), s1(r.outage.firstOkAfterMs)]);
   } else if (name === 'd') {
     header = [...head, 'inter. wait p50 ms', 'inter. wait p99 ms', 'inter. lat. p99 s', 'batch lat. p50 s', 'batch lat. p99 s'];
     rows = s.runs.map((r) => {
@@ -96,6 +100,35 @@ export function targets(scenarios) {
       figure: `tenant b p99 wait ${ms0(flood)} ms with the flood, ${ms0(alone)} ms alone; its own estimate refills in ${ms0(scenarios.e.tenantBRefillP99)} ms (p99)`,
       met: flood <= 2 * alone,
     });
+  }
+  // Wrong estimates and bare 429s, for sluice as configured in the benchmark (.withResponse())
+  // and as in the README's first example (sluice-plain).
+  for (const strategy of ['sluice', 'sluice-plain']) {
+    const run = (name) => scenarios[name]?.runs.find((r) => r.strategy === strategy);
+    const tag = strategy === 'sluice' ? '' : ', no .withResponse()';
+    const low = run('a-low');
+    if (low) {
+      out.push({
+        id: `a-low${tag}`,
+        target: 'provider counts 1.33 × the input estimate: 429s ≤ 1 % of jobs, makespan ≤ 1.05 × ideal',
+        figure: `${fmt(low.ratio, 3)} × ideal, ${fmt(low.rateLimited)} 429s (${pct(low.rateLimitedPerJob)})`,
+        met: low.ratio <= 1.05 && low.rateLimitedPerJob <= 0.01 && low.failed === 0,
+      });
+    }
+    const high = run('a-high');
+    if (high) {
+      out.push({ id: `a-high${tag}`, target: 'input estimates 25 % high: makespan ≤ 1.05 × ideal', figure: `${fmt(high.ratio, 3)} × ideal, ${fmt(high.rateLimited)} 429s`, met: high.ratio <= 1.05 && high.failed === 0 });
+    }
+    const bare = run('c-bare');
+    if (bare) {
+      const last = bare.lastAdmissionMs / scenarios['c-bare'].idealLastAdmissionMs;
+      out.push({
+        id: `c-bare${tag}`,
+        target: 'outage, 429s with only a fixed Retry-After: last admission ≤ 1.03 × ideal, attempts ≤ 1.05 per job',
+        figure: `last admission ${fmt(last, 4)} × ideal, ${fmt(bare.attemptsPerJob, 4)} attempts/job`,
+        met: last <= 1.03 && bare.attemptsPerJob <= 1.05 && bare.failed === 0,
+      });
+    }
   }
   return out;
 }

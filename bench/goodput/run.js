@@ -3,6 +3,7 @@
 //
 //   node bench/goodput/run.js                      # all scenarios, all strategies, 10 000 jobs
 //   node bench/goodput/run.js --scenarios a,d --strategies sluice,p-queue --jobs 2000
+//   node bench/goodput/run.js --scenarios a-low,a-high,c-bare   # wrong estimates, bare 429s
 //
 // Runs are spread over worker processes (--workers, default: the number of cores, at most 2):
 // each run installs its own fake clock, so runs cannot share a process at the same time.
@@ -19,7 +20,7 @@ import { versions } from '../lib/versions.js';
 import { sluiceSource } from '../lib/sluice.js';
 import { gitCommit } from '../lib/git.js';
 import { runScenario } from './harness.js';
-import { ideal } from './ideal.js';
+import { ideal, idealLastAdmission } from './ideal.js';
 import { scenarioTable, targets } from './report.js';
 import { scenario } from './workload.js';
 import * as naive from './strategies/naive.js';
@@ -29,14 +30,15 @@ import * as bottleneck from './strategies/bottleneck.js';
 import * as cookbook from './strategies/cookbook.js';
 import * as sluice from './strategies/sluice.js';
 import * as sluiceUncapped from './strategies/sluice-uncapped.js';
+import * as sluicePlain from './strategies/sluice-plain.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const STRATEGIES = [naive, plimit, pqueue, bottleneck, cookbook, sluice, sluiceUncapped];
+const STRATEGIES = [naive, plimit, pqueue, bottleneck, cookbook, sluice, sluiceUncapped, sluicePlain];
 const byName = Object.fromEntries(STRATEGIES.map((s) => [s.name, s]));
 
 const { values: args } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'a,b,c,d,e' },
+    scenarios: { type: 'string', default: 'a,b,c,d,e,a-low,a-high,c-bare' },
     strategies: { type: 'string', default: STRATEGIES.map((s) => s.name).join(',') },
     jobs: { type: 'string', default: '10000' },
     seed: { type: 'string', default: '1' },
@@ -102,6 +104,7 @@ async function main() {
       outage: sc.outage,
       jobs: sc.jobs.length,
       ideal: ideal(sc),
+      idealLastAdmissionMs: idealLastAdmission(sc),
       ...(name === 'e' ? { tenantBRefillP99: quantile(sc.jobs.filter((j) => j.tenant === 'b').map((j) => (j.input + j.maxTokens) / (sc.limits.tpm / 60_000)), 0.99) } : {}),
       ...(name === 'd' ? { interactiveEstimateMax: Math.max(...sc.jobs.filter((j) => j.cls === 'interactive').map((j) => j.input + j.maxTokens)) } : {}),
       runs,

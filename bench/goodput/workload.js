@@ -13,6 +13,12 @@ export const LATENCY = { baseMs: 300, perTokenMs: 10, refusalMs: 100 };
 
 const MAX_TOKENS = [128, 256, 512];
 
+/** How much more input the provider counts than the estimate in (a-low): 4 characters a token against 3. */
+export const PROVIDER_OVER_ESTIMATE = 1.33;
+
+/** What a client is told a job's input is: its estimate (the true count unless a variant says otherwise). */
+export const inputEstimate = (job) => job.estInput ?? job.input;
+
 /** A batch job: input 50..1000 tokens, max_tokens 128/256/512, output 20..100 % of it. */
 function batchJob(rand, fields) {
   const maxTokens = MAX_TOKENS[intIn(rand, 0, MAX_TOKENS.length - 1)];
@@ -78,6 +84,25 @@ export function scenario(name, { jobs: n = 10_000, seed = 1, settle = true } = {
       // Shares are measured over the first half of the flood's ideal drain, when every strategy
       // still has the flood queued.
       return { ...base, title: `(e) two tenants: a floods ${fmtK(flood.length)} jobs, b sends 2/s`, jobs: [...flood, ...small], shareWindowMs: span / 2 };
+    }
+    // Variants of (a) and (c) for estimates that are wrong and 429s that say little: the same
+    // jobs (the seed depends on the first letter only), seen through another estimate or outage.
+    case 'a-low': {
+      const a = scenario('a', { jobs: n, seed, settle });
+      // A token per 3 characters against the estimate's 4: the provider counts 1.33 × the input estimate.
+      const jobs = a.jobs.map((j) => ({ ...j, estInput: Math.round(j.input / PROVIDER_OVER_ESTIMATE) }));
+      return { ...a, name, title: `(a-low) ${fmtK(n)} jobs, the provider counts ${PROVIDER_OVER_ESTIMATE} × the input estimate`, jobs };
+    }
+    case 'a-high': {
+      const a = scenario('a', { jobs: n, seed, settle });
+      const jobs = a.jobs.map((j) => ({ ...j, estInput: Math.round(j.input * 1.25) }));
+      return { ...a, name, title: `(a-high) ${fmtK(n)} jobs, input estimates 25 % high`, jobs };
+    }
+    case 'c-bare': {
+      const c = scenario('c', { jobs: n, seed, settle });
+      // The 429s carry only `retry-after`, a fixed 5 s, and a body that names no limit.
+      const outage = { ...c.outage, retryAfterMs: 5_000, bare: true };
+      return { ...c, name, title: `(c-bare) ${fmtK(n)} jobs, 30 s outage, 429s with only a 5 s Retry-After`, outage };
     }
     default:
       throw new Error(`unknown scenario ${name}`);

@@ -8,5 +8,7 @@ const where = process.env.SLUICE;
 const sluice = await import(where ? pathToFileURL(where).href : 'sluice');
 
 export const { Limiter } = sluice;
+/** sluice/otel beside the same build (a path given in SLUICE names its entry; otel sits in src/metrics). */
+export const { instrument } = await import(where ? pathToFileURL(where.replace(/entry\/[^/]+$/, 'metrics/otel.js')).href : 'sluice/otel');
 /** Where sluice came from, for the results files. */
 export const sluiceSource = where ?? 'sluice (the repository build)';

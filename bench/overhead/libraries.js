@@ -6,7 +6,14 @@
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
 import Bottleneck from 'bottleneck';
-import { Limiter } from '../lib/sluice.js';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { Limiter, instrument } from '../lib/sluice.js';
+
+/** A reader that never collects on its own: the cost measured is recording, not exporting. */
+class ManualReader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
 
 export const CONCURRENCY = 16;
 
@@ -34,6 +41,29 @@ export const LIBRARIES = [
     label: 'sluice (maxConcurrent + RPM/TPM, token estimate)',
     make: () => new Limiter({ maxConcurrent: CONCURRENCY, requestsPerMinute: 1e12, tokensPerMinute: 1e15, seed: 1 }),
     schedule: (l, task) => l.schedule(task, { inputTokens: 100, maxOutputTokens: 200 }),
+  },
+  {
+    name: 'sluice-settled',
+    label: 'sluice (maxConcurrent, a `settled` listener attached)',
+    // The per-job events cost only while someone listens: this is what one listener costs.
+    make: () => {
+      const limiter = new Limiter({ maxConcurrent: CONCURRENCY, seed: 1 });
+      let settled = 0;
+      limiter.on('settled', () => settled++);
+      return limiter;
+    },
+    schedule: (l, task) => l.schedule(task),
+  },
+  {
+    name: 'sluice-otel',
+    label: 'sluice (maxConcurrent, sluice/otel on a real OpenTelemetry SDK meter)',
+    make: () => {
+      const limiter = new Limiter({ maxConcurrent: CONCURRENCY, seed: 1 });
+      const provider = new MeterProvider({ readers: [new ManualReader()] });
+      instrument(limiter, { meter: provider.getMeter('bench') });
+      return limiter;
+    },
+    schedule: (l, task) => l.schedule(task),
   },
   {
     name: 'sluice-workers',

@@ -1,10 +1,10 @@
 // One attempt of a job: the context its task receives, and the watch that aborts it when the
-// caller's signal fires or its `timeoutMs` passes.
-import { AbortError, TimeoutError } from './errors.js';
+// caller's signal fires, its `timeoutMs` passes or its job's deadline comes.
+import { AbortError, DeadlineError, TimeoutError } from './errors.js';
 import { checkUsage } from './usage.js';
 
-// setTimeout's longest delay.
-const MAX_DELAY = 2 ** 31 - 1;
+/** setTimeout's longest delay. */
+export const MAX_DELAY = 2 ** 31 - 1;
 
 /**
  * What a task receives. The AbortSignal is made only if the task reads it: most calls
@@ -29,10 +29,13 @@ export class AttemptContext {
     return this.#controller.signal;
   }
 
-  /** Tells the limiter what the call really used, when the result does not say (streams). */
-  reportUsage(usage) {
+  /**
+   * Tells the limiter what the call really used, when the result does not say. A bound
+   * function, so that `({ reportUsage }) => …` works as the README shows.
+   */
+  reportUsage = (usage) => {
     this.usage = checkUsage(usage);
-  }
+  };
 
   abort(reason) {
     if (this.#aborted) return;
@@ -43,12 +46,13 @@ export class AttemptContext {
 }
 
 /**
- * Aborts the attempt `ctx` when the caller's signal fires or `timeoutMs` passes. Returns
+ * Aborts the attempt `ctx` when the caller's signal fires, `timeoutMs` passes or the job's
+ * deadline `due` comes (on `performance.now()`'s clock; the deadline caps `timeoutMs`). Returns
  * `{ promise, error, dispose }`: a promise that rejects then (to race against the task), the
- * error it rejected with; or null when neither can happen.
+ * error it rejected with; or null when none can happen.
  */
-export function watchAttempt(ctx, { signal, timeoutMs }) {
-  if (!signal && timeoutMs === Infinity) return null;
+export function watchAttempt(ctx, { signal, timeoutMs }, due) {
+  if (!signal && timeoutMs === Infinity && due === Infinity) return null;
   let reject;
   const promise = new Promise((_, r) => (reject = r));
   const watch = { promise, error: undefined, dispose: null };
@@ -60,18 +64,20 @@ export function watchAttempt(ctx, { signal, timeoutMs }) {
   const onAbort = () => end(new AbortError(signal.reason), signal.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   let timer = null;
-  if (timeoutMs !== Infinity) {
+  const t = performance.now();
+  const byDeadline = due < t + timeoutMs;
+  if (timeoutMs !== Infinity || due !== Infinity) {
     // A timeout longer than setTimeout's longest delay is waited out in steps.
-    const due = performance.now() + timeoutMs;
+    const until = byDeadline ? due : t + timeoutMs;
     const arm = (left) => {
       timer = setTimeout(() => {
-        const rest = due - performance.now();
+        const rest = until - performance.now();
         if (rest > 0 && left > MAX_DELAY) return arm(rest);
-        const error = new TimeoutError(timeoutMs);
+        const error = byDeadline ? new DeadlineError(0, 0, 0) : new TimeoutError(timeoutMs);
         end(error, error);
-      }, Math.min(left, MAX_DELAY));
+      }, Math.min(Math.max(0, left), MAX_DELAY));
     };
-    arm(timeoutMs);
+    arm(until - t);
   }
   watch.dispose = () => {
     signal?.removeEventListener('abort', onAbort);

@@ -5,6 +5,7 @@ export const START = 1;
 export const QUEUE_TIMEOUT = 2;
 export const TOO_LARGE = 3;
 export const QUEUE_FULL = 4;
+export const DEADLINE = 5;
 export const RATE_LIMITED = 10;
 export const RETRY_SCHEDULED = 11;
 export const RETRIES_EXHAUSTED = 12;
@@ -27,9 +28,16 @@ export const OUTCOME = Object.freeze({
 
 /** Hints for Core.finish: what an error says beside its status. */
 export const HINT = Object.freeze({ none: 0, network: 1, rateLimit: 2, overloaded: 3, quotaExhausted: 4 });
+/** A bit of Core.finish's hint: the job is never retried (its stream reached the caller). */
+export const NO_RETRY = 256;
+
+/** The limit a 429's body names, for Core.feedback. */
+export const NAMED = Object.freeze({ none: 0, requests: 1, tokens: 2, inputTokens: 3, outputTokens: 4 });
 
 /** Verdicts of Core.finish. */
 export const DONE = 0;
 export const FAILED = 1;
 export const RETRY = 2;
+/** No retry fits before the deadline (Core.rejection says why). */
+export const LATE = 4;
 export const EXHAUSTED = 3;

@@ -28,11 +28,48 @@ export class QueueTimeoutError extends SluiceError {
   }
 }
 
-/** An attempt ran longer than `timeoutMs`; its signal was aborted. */
+/** Why a job is given up before its deadline, by the core's number (src/wasm/mod.rs). */
+const LATE = ['expired', 'budget', 'latency', 'backoff'];
+
+/**
+ * The job cannot finish by its `deadline`: the deadline came (queued, backing off, or running:
+ * the attempt's signal is aborted with this error), or it was given up as soon as that was
+ * certain or very likely. `why`: 'expired', 'budget' (its wait for budget is longer than what
+ * is left), 'latency' (what is left is shorter than such calls took: the `latencyQuantile` of
+ * finished attempts, after its wait to start behind the jobs with a deadline queued ahead of it) or 'backoff' (its retry's backoff ends after the deadline). `leftMs` is
+ * what was left then, `neededMs` what it would have needed; a job given up between attempts
+ * carries the last attempt's error as `cause`.
+ */
+export class DeadlineError extends SluiceError {
+  constructor(leftMs, neededMs, why, cause) {
+    const reason = LATE[why] ?? why;
+    const need = {
+      budget: `the budget lets it start in ${neededMs} ms`,
+      latency: `its wait to start plus what such calls took come to ${neededMs} ms`,
+      backoff: `its retry's backoff is ${neededMs} ms`,
+    }[reason];
+    super(need ? `The job cannot finish by its deadline: ${leftMs} ms were left and ${need}` : 'The job did not finish by its deadline', 'DEADLINE', { cause });
+    this.why = reason;
+    this.leftMs = leftMs;
+    this.neededMs = neededMs;
+  }
+}
+
+const TIMEOUTS = {
+  timeoutMs: 'The attempt ran longer than timeoutMs',
+  firstChunkTimeoutMs: 'The stream sent no chunk within firstChunkTimeoutMs',
+  idleTimeoutMs: 'The stream sent no chunk for idleTimeoutMs',
+};
+
+/**
+ * An attempt ran longer than `timeoutMs`, or its stream waited longer than `firstChunkTimeoutMs`
+ * for its first chunk or `idleTimeoutMs` for a next one (`option` says which); it was aborted.
+ */
 export class TimeoutError extends SluiceError {
-  constructor(timeoutMs) {
-    super(`The attempt ran longer than timeoutMs (${timeoutMs} ms) and was aborted`, 'TIMEOUT');
+  constructor(timeoutMs, option = 'timeoutMs') {
+    super(`${TIMEOUTS[option]} (${timeoutMs} ms) and was aborted`, 'TIMEOUT');
     this.timeoutMs = timeoutMs;
+    this.option = option;
   }
 }
 
@@ -54,10 +91,10 @@ export class RetryError extends SluiceError {
   }
 }
 
-/** `maxQueue` jobs were already waiting. */
+/** `maxQueue` jobs were already waiting (with `maxQueue: 0`, the job could not start at once). */
 export class QueueFullError extends SluiceError {
   constructor(maxQueue) {
-    super(`The queue is full: maxQueue (${maxQueue}) jobs are already waiting`, 'QUEUE_FULL');
+    super(maxQueue === 0 ? 'The job cannot start now and maxQueue is 0' : `The queue is full: maxQueue (${maxQueue}) jobs are already waiting`, 'QUEUE_FULL');
     this.maxQueue = maxQueue;
   }
 }
@@ -79,6 +116,20 @@ export class EstimateTooLargeError extends RangeError {
     this.estimate = estimate;
     this.limit = limit;
     this.capacity = capacity;
+  }
+}
+
+/** `limiter.clear()` took the job out of the queue before it started. */
+export class ClearedError extends SluiceError {
+  constructor() {
+    super('The job was cleared from the queue before it started', 'CLEARED');
+  }
+}
+
+/** The limiter was closed: no new job is taken, and `close({ drain: false })` drops waiting ones. */
+export class ClosedError extends SluiceError {
+  constructor() {
+    super('The limiter is closed', 'CLOSED');
   }
 }
 

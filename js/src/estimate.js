@@ -8,13 +8,15 @@
 // - an image: 765 tokens (OpenAI, a 1024×1024 image at high detail; Anthropic's formula,
 //   width × height / 750, gives about 1 600 for its largest images: used there);
 // - tools, schemas and other structured parts: their JSON text, as above;
-// - output: the request's own cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`),
-//   times `n` choices; without one, `defaultMaxTokens`.
+// - output: the request's own cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`,
+//   Gemini's `generationConfig.maxOutputTokens`), times `n` choices; without one, `defaultMaxTokens`.
 
 const MESSAGE_FRAMING = 4;
 const REPLY_PRIMING = 3;
 const OPENAI_IMAGE = 765;
 const ANTHROPIC_IMAGE = 1_600;
+// Gemini counts 258 tokens per image (per 768×768 tile of a large one) and per second of video.
+const GEMINI_MEDIA = 258;
 
 /** Tokens in a text, by the heuristic above. */
 export function estimateTokens(text) {
@@ -86,4 +88,27 @@ export function estimateAnthropic(body) {
   const max = cap(body.max_tokens, 'max_tokens');
   if (max === undefined) throw new TypeError('Expected `max_tokens` in an Anthropic request body: the API requires it');
   return { inputTokens: input, maxOutputTokens: max };
+}
+
+/** Tokens of a Gemini `Content` (`{ parts }`): text parts as text, media as an image, the rest as JSON. */
+function geminiContent(content) {
+  let total = MESSAGE_FRAMING;
+  for (const part of Array.isArray(content?.parts) ? content.parts : []) {
+    if (typeof part?.text === 'string') total += estimateTokens(part.text);
+    else if (part?.inlineData || part?.fileData) total += GEMINI_MEDIA;
+    else total += json(part);
+  }
+  return total;
+}
+
+/** `{ inputTokens, maxOutputTokens }` of a Gemini `generateContent` request body. */
+export function estimateGemini(body, { defaultMaxTokens = 4_096 } = {}) {
+  checkBody(body);
+  let input = REPLY_PRIMING + (body.systemInstruction === undefined ? 0 : geminiContent(body.systemInstruction));
+  for (const c of Array.isArray(body.contents) ? body.contents : []) input += geminiContent(c);
+  input += json(body.tools);
+  const config = body.generationConfig;
+  const choices = Number.isSafeInteger(config?.candidateCount) && config.candidateCount > 0 ? config.candidateCount : 1;
+  const max = cap(config?.maxOutputTokens, 'generationConfig.maxOutputTokens') ?? defaultMaxTokens;
+  return { inputTokens: input, maxOutputTokens: max * choices };
 }

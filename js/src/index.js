@@ -6,10 +6,13 @@ export {
   SluiceError,
   AbortError,
   QueueTimeoutError,
+  DeadlineError,
   TimeoutError,
   QueueFullError,
   RetryError,
   EstimateTooLargeError,
+  ClearedError,
+  ClosedError,
   SluiceInternalError,
 } from './errors.js';
 export { readUsage } from './usage.js';

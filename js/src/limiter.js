@@ -7,13 +7,17 @@ import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
 import { LeaseClient } from './coordinator.js';
-import { AbortError, EstimateTooLargeError, RetryError, SluiceInternalError } from './errors.js';
+import { bodyUsage, discard } from './body.js';
+import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
-import { checkClass, parseJobOptions, parseLimiterOptions } from './options.js';
+import { KeyFigures } from './keyfigures.js';
+import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
+import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
 import { headerLines, readOutcome, responseOf } from './outcome.js';
+import { holdStream } from './stream.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
-import { readPoll, readRejection, readVerdict, SLOTS } from './wire.js';
+import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
 // In Workers, a request that waits on a promise only another request resolves, with nothing
 // of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
@@ -34,13 +38,22 @@ const now = () => Math.floor(performance.now());
 
 const idOf = (job) => job.generation * SLOTS + job.slot;
 
+/** How a closed limiter treats its waiting jobs (`close({ drain })`). */
+const DRAIN = 1;
+const REJECT = 2;
+const CLOSE_OPTIONS = new Set(['drain']);
+/** Whether an event row names a key (a key's gate closing or opening). */
+const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] === 1;
+
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
  * two small integers (its slot in the core, the slot's generation): an id above 2^31 would be
  * stored boxed, and the fields of every job would change shape as ids grow.
  */
 class Job {
-  constructor(id, task, o) {
+  constructor(id, task, o, due) {
+    /** When the whole job must be done by, on the host clock (`now()`), or Infinity. */
+    this.due = due;
     this.slot = id % SLOTS | 0;
     this.generation = ((id - this.slot) / SLOTS) | 0;
     this.task = task;
@@ -56,6 +69,8 @@ class Job {
     this.timer = null;
     /** From the start of a wait until the job's own continuation has run. */
     this.asleep = false;
+    /** Its times and usage, while someone listens to `started` or `settled` (lifecycle.js). */
+    this.trace = null;
   }
 }
 
@@ -91,6 +106,15 @@ export class Limiter extends EventTarget {
   #ownTimers = inWorkers();
   /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
   #unconfirmed = new Map();
+  /** Listeners of the per-job events, made when the first one comes. */
+  #jobEvents = null;
+  /** Producers waiting for the queue to shrink: `{ limit, resolve }` (onQueueBelow). */
+  #below = [];
+  #paused = false;
+  /** 0 open; closed: DRAIN lets waiting jobs run, REJECT drops them. */
+  #closed = 0;
+  /** Per-key figures, made when the first keyed attempt ends. */
+  #keyFigures = null;
   /** What reading the last attempt's outcome threw (see #finish). */
   #unreadable = undefined;
   /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
@@ -101,7 +125,7 @@ export class Limiter extends EventTarget {
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
     super();
-    const { settings, seeded, classify, coordinator } = parseLimiterOptions(options);
+    const { settings, seeded, classify, latencyQuantile, coordinator } = parseLimiterOptions(options);
     // No clock is read here: a limiter may be built at a Worker's module scope, where the
     // clock reads 0. The core counts time from its first real reading on.
     try {
@@ -109,6 +133,7 @@ export class Limiter extends EventTarget {
     } catch (e) {
       throw new RangeError(e.message); // a value the core refused (`retry.maxDelayMs` below `retry.baseMs`)
     }
+    if (latencyQuantile !== undefined) this.#core.setLatencyQuantile(latencyQuantile);
     this.#classify = classify;
     this.#unseeded = !seeded;
     if (coordinator !== null) {
@@ -128,6 +153,7 @@ export class Limiter extends EventTarget {
     check.func('task', task);
     const o = parseJobOptions(opts);
     if (o.signal?.aborted) return Promise.reject(new AbortError(o.signal.reason));
+    if (this.#closed !== 0) return Promise.reject(new ClosedError());
     if (this.#dead !== null) return Promise.reject(this.#dead);
     try {
       return this.#submit(task, o);
@@ -144,12 +170,16 @@ export class Limiter extends EventTarget {
       this.#core.reseed(Math.floor(Math.random() * 2 ** 53));
     }
     const maxWait = o.maxWaitMs === Infinity ? -1 : o.maxWaitMs;
-    // Queuing a job needs the time only for its deadline; the core reads time as monotonic, so
+    const timed = maxWait >= 0 || o.deadline !== Infinity;
+    // Queuing a job needs the time only for its deadlines; the core reads time as monotonic, so
     // the last reading serves (and a poll, if one follows, reads the clock afresh).
-    const t = maxWait < 0 ? this.#lastReading : now();
+    const t = timed ? now() : this.#lastReading;
+    // The deadline is wall-clock time (Date.now()); the core counts on the monotonic clock, so
+    // it is converted once, here: later steps of the wall clock do not move it.
+    const due = o.deadline === Infinity ? -1 : t + Math.max(0, Math.ceil(o.deadline - Date.now()));
     const submitted = o.key
-      ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait)
-      : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait);
+      ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due)
+      : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due);
     if (submitted === 0) {
       this.#core.rejection();
       const error = readRejection(this.#core.outPtr(), o);
@@ -159,38 +189,135 @@ export class Limiter extends EventTarget {
       return Promise.reject(error);
     }
     const id = Math.abs(submitted); // negative: every slot is taken, no poll can start it now
-    const job = new Job(id, task, o);
+    const job = new Job(id, task, o, due < 0 ? Infinity : due);
     // A job still in the slot is one the core has given up for lost (its attempt outlived
     // `attemptLeaseMs`): it no longer counts as active, and its late end is ignored.
     if (this.#jobs[id % SLOTS] !== undefined) this.#active -= 1;
     this.#jobs[id % SLOTS] = job;
     this.#active += 1;
+    const events = this.#jobEvents;
+    if (events !== null) {
+      if (events.tracing) job.trace = new Trace(now());
+      if (events.queued) events.emit(this, 'queued', { id, key: o.key || undefined, priority: o.priority });
+    }
     // The task runs in this caller's own continuation: right now, or in a reaction to its own
     // admission. (No async function and no closure wait here: a suspended function would cost
     // each queued job a generator and its registers; the reaction is one function for all.)
-    const admitted = submitted > 0 ? this.#admit(job, maxWait < 0 ? now() : t) : this.#admission(id, job);
+    const admitted = submitted > 0 ? this.#admit(job, timed ? t : now()) : this.#admission(id, job);
     return admitted === job ? this.#attempts(job) : admitted.then(this.#admitted);
   }
 
+  /** Tells the `settled` listeners how a traced job ended (its promise settles right after). */
+  #settled(job, outcome, result) {
+    const events = this.#jobEvents;
+    if (!events.settled) return;
+    const { trace } = job;
+    const key = job.o.key || undefined;
+    const latencyMs = now() - trace.queuedAt;
+    const detail =
+      outcome === 'fulfilled'
+        ? { id: idOf(job), key, outcome, value: result, attempts: job.attempt, latencyMs, usage: trace.usage }
+        : { id: idOf(job), key, outcome, error: result, attempts: job.attempt, latencyMs, usage: trace.usage };
+    events.emit(this, 'settled', detail);
+  }
+
   /** The reaction to any job's admission, in the job's own continuation. */
-  #admitted = (job) => this.#attempts(this.#woken(job));
+  #admitted = (job) => {
+    if (job.trace !== null && job.decision instanceof Error) this.#settled(job, 'rejected', job.decision);
+    return this.#attempts(this.#woken(job));
+  };
 
   /**
    * `fn` as a function that goes through the limiter. `opts` may be a function of the
-   * arguments, to estimate each call's tokens.
+   * arguments, to estimate each call's tokens. `fn` is called with the attempt's context as
+   * `this` (its `signal`, `attempt`, `reportUsage`), which an arrow function simply ignores.
    */
   wrap(fn, opts) {
     check.func('fn', fn);
     if (typeof opts !== 'function') parseJobOptions(opts);
-    return (...args) => this.schedule(() => fn(...args), typeof opts === 'function' ? opts(...args) : opts);
+    return (...args) => this.schedule((ctx) => fn.apply(ctx, args), typeof opts === 'function' ? opts(...args) : opts);
   }
 
   /** Calls `listener(detail)` on each event of `type`; returns a function that stops it. */
   on(type, listener) {
     check.func('listener', listener);
+    if (JOB_EVENTS.includes(type)) return (this.#jobEvents ??= new JobListeners()).on(type, listener);
     const handler = (event) => listener(event.detail);
     this.addEventListener(type, handler);
     return () => this.removeEventListener(type, handler);
+  }
+
+  // The per-job events are dispatched only while someone listens: the limiter counts their listeners.
+  addEventListener(type, listener, options) {
+    super.addEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) (this.#jobEvents ??= new JobListeners()).added(type, listener);
+  }
+
+  removeEventListener(type, listener, options) {
+    super.removeEventListener(type, listener, options);
+    if (JOB_EVENTS.includes(type)) this.#jobEvents?.removed(type, listener);
+  }
+
+  /** Nothing starts until `resume()`: running attempts go on, new jobs queue. */
+  pause() {
+    this.#core.setPaused((this.#paused = true));
+  }
+
+  resume() {
+    this.#core.setPaused((this.#paused = false));
+    this.#pump();
+  }
+
+  /** Rejects every job waiting to start (or backing off to retry) with ClearedError; returns how many. */
+  clear() {
+    return this.#dropWaiting(ClearedError);
+  }
+
+  /**
+   * Takes no new job (they reject with ClosedError) and resolves when the limiter is idle.
+   * `drain: true` (the default) lets the waiting jobs run; `false` rejects them with ClosedError.
+   */
+  close(options) {
+    const o = check.options('options', options, CLOSE_OPTIONS);
+    const drain = o.drain === undefined || check.boolean('drain', o.drain);
+    if (this.#closed !== REJECT) this.#closed = drain ? DRAIN : REJECT;
+    if (!drain) this.#dropWaiting(ClosedError);
+    return this.onIdle();
+  }
+
+  /**
+   * Changes limits at run time (an account moved to another tier): `maxConcurrent`, `maxQueue`
+   * and the rate limits, checked as the constructor checks them. A lower limit rejects the waiting
+   * jobs it can never hold.
+   */
+  update(options) {
+    const settings = parseUpdate(options);
+    const t = now();
+    this.#core.reconfigure(t, settings);
+    this.#pump(t);
+  }
+
+  /** Resolves when fewer than `limit` jobs wait to start: a producer awaits it before adding more. */
+  onQueueBelow(limit) {
+    check.integer('limit', limit);
+    if (this.#core.queued() < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#below.push({ limit, resolve }));
+  }
+
+  /** Rejects the jobs waiting to start or to retry with a new `ErrorClass`; returns how many. */
+  #dropWaiting(ErrorClass) {
+    const t = now();
+    let dropped = 0;
+    for (const job of this.#jobs) {
+      if (job === undefined || job.resolve === null) continue;
+      const id = idOf(job);
+      if (!this.#core.cancel(t, id)) continue;
+      this.#wake(job, new ErrorClass());
+      this.#forget(id);
+      dropped += 1;
+    }
+    this.#pump(t);
+    return dropped;
   }
 
   /** Resolves when no job is queued, backing off or running. */
@@ -202,18 +329,16 @@ export class Limiter extends EventTarget {
   /** A snapshot of the limiter: gauges, counters since it was built, and each budget's level. */
   stats() {
     if (this.#dead !== null) throw this.#dead;
-    let json;
+    let s;
     try {
-      json = this.#core.statsJson();
+      s = readStats(this.#core);
     } catch (e) {
       throw this.#trapped(e) ?? e;
     }
-    const s = JSON.parse(json);
-    const budgets = {};
-    for (const { name, ...level } of s.limits) budgets[name] = level;
-    delete s.limits;
-    if (s.concurrencyLimit === 2 ** 32 - 1) s.concurrencyLimit = Infinity;
-    return { ...s, budgets };
+    s.tokens.used = s.tokens.input + s.tokens.output;
+    s.paused = this.#paused;
+    s.byKey = this.#keyFigures === null && this.#active === 0 ? {} : (this.#keyFigures ?? new KeyFigures()).snapshot(this.#jobs);
+    return s;
   }
 
   /**
@@ -228,6 +353,7 @@ export class Limiter extends EventTarget {
     this.#ready.delete(id);
     if (decided instanceof Error) {
       this.#forget(id);
+      if (job.trace !== null && job.attempt === 0) this.#settled(job, 'rejected', decided);
       return Promise.reject(decided);
     }
     job.attempt = decided | 0;
@@ -238,38 +364,108 @@ export class Limiter extends EventTarget {
   async #attempts(job) {
     const { task, o } = job;
     const id = idOf(job);
+    let streaming = false;
     try {
       for (;;) {
         const ctx = new AttemptContext(job.attempt);
-        const watch = watchAttempt(ctx, o);
+        const { trace } = job;
+        if (trace !== null) this.#started(job, trace);
+        const watch = watchAttempt(ctx, o, job.due);
         let value;
         let threw = false;
+        let held = null;
+        let stopped = undefined;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
+          // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
+          const result = value;
+          held = o.stream ? holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(job, ctx, result, error, usage, cancelled)) : null;
+          if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
+          // Another returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
+          const reading = held === null && ctx.usage === null ? bodyUsage(value) : null;
+          if (reading !== null) ctx.usage = await (watch ? Promise.race([reading, watch.promise]) : reading);
         } catch (e) {
+          held?.cancel(e);
           // Once the limiter aborted the attempt, its own error stands, whatever the task threw.
           value = watch?.error ?? e;
+          stopped = watch?.error ?? (held && e instanceof SluiceError ? e : undefined);
           threw = true;
         } finally {
           watch?.dispose();
         }
-        const verdict = this.#finish(id, ctx, value, threw, watch?.error);
+        if (held && !threw) {
+          streaming = true;
+          return value;
+        }
+        const verdict = this.#finish(id, ctx, value, threw, stopped);
+        this.#ended(job, verdict, ctx.usage);
         if (this.#unreadable !== undefined) {
           const error = this.#unreadable;
           this.#unreadable = undefined;
           throw error;
         }
+        if (verdict === code.LATE) throw this.#late(value, threw, o);
         if (verdict >= code.EXHAUSTED) throw this.#exhausted(verdict, value, threw, o);
         if (verdict !== code.RETRY) {
           if (threw) throw value;
+          if (trace !== null) this.#settled(job, 'fulfilled', value);
           return value;
         }
-        const next = this.#admit(job, now());
-        if (next !== job) this.#woken(await next);
+        if (!threw) discard(value);
+        // Closed without draining: the retry never goes out.
+        if (this.#closed === REJECT && this.#core.cancel(now(), id)) throw new ClosedError();
+        try {
+          const next = this.#admit(job, now());
+          if (next !== job) this.#woken(await next);
+        } catch (e) {
+          // The deadline came while the retry waited: the last attempt's error is the cause.
+          if (e instanceof DeadlineError && threw) e.cause = value;
+          throw e;
+        }
       }
     } catch (e) {
-      throw this.#trapped(e) ?? e;
+      const error = this.#trapped(e) ?? e;
+      if (job.trace !== null) this.#settled(job, 'rejected', error);
+      throw error;
+    } finally {
+      if (!streaming) this.#forget(id);
+    }
+  }
+
+  /** Tells the `started` listeners that an attempt of `job` begins. */
+  #started(job, trace) {
+    if (this.#jobEvents.started) {
+      this.#jobEvents.emit(this, 'started', { id: idOf(job), key: job.o.key || undefined, attempt: job.attempt, waitMs: now() - trace.since });
+    }
+  }
+
+  /** What an ended attempt adds to its key's figures and its job's trace. */
+  #ended(job, verdict, usage) {
+    if (job.o.key !== '') (this.#keyFigures ??= new KeyFigures()).ended(job.o.key, verdict, usage);
+    const { trace } = job;
+    if (trace !== null) {
+      if (this.#jobEvents.started) trace.since = now();
+      trace.add(usage);
+    }
+  }
+
+  /**
+   * A held stream has ended: its attempt ends with it, never retried (the caller has read it).
+   * The job settles then, for its listeners: with the stream's usage.
+   */
+  #streamEnded(job, ctx, value, error, usage, cancelled) {
+    if (error !== undefined || cancelled) ctx.abort(error); // the request behind it, if still open
+    if (ctx.usage === null) ctx.usage = usage;
+    const stopped = error instanceof AbortError || error instanceof TimeoutError ? error : undefined;
+    const id = idOf(job);
+    try {
+      const verdict = this.#finish(id, ctx, error ?? value, error !== undefined, stopped, code.NO_RETRY);
+      this.#unreadable = undefined; // the caller has its stream: nothing to fail with now
+      this.#ended(job, verdict, ctx.usage);
+      if (job.trace !== null) this.#settled(job, error === undefined ? 'fulfilled' : 'rejected', error ?? value);
+    } catch (e) {
+      if (this.#trapped(e) === null) throw e;
     } finally {
       this.#forget(id);
     }
@@ -390,18 +586,19 @@ export class Limiter extends EventTarget {
    * or `headers.forEach`), the attempt ends as fatal and that error is left in `#unreadable`
    * for the job to fail with, so that its slot is freed at once.
    */
-  #finish(id, ctx, value, threw, stopped) {
+  #finish(id, ctx, value, threw, stopped, final = 0) {
     if (this.#dead !== null) throw this.#dead;
     let kind, status, hint, usage;
     try {
       [kind, status, hint] = this.#classifyOutcome(value, threw, stopped);
       usage = ctx.usage ?? (threw ? null : readUsage(value));
+      ctx.usage = usage;
     } catch (e) {
       this.#unreadable = e;
       [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
     }
     const t = now();
-    const out = this.#core.finish(t, id, kind, status, hint, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
+    const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
     const verdict = readVerdict(out);
     this.#carryOut(out, t); // finish polled too
     return verdict;
@@ -422,7 +619,7 @@ export class Limiter extends EventTarget {
         if (verdict !== undefined) kind = code.OUTCOME[verdict];
       }
       const lines = headerLines(seen.headers);
-      if (lines || seen.retryDelay) this.#core.feedback(Date.now(), lines, seen.retryDelay);
+      if (lines || seen.retryDelay || seen.named) this.#core.feedback(Date.now(), lines, seen.retryDelay, seen.named);
     }
     if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
     if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
@@ -449,6 +646,15 @@ export class Limiter extends EventTarget {
     return error;
   }
 
+  /** The DeadlineError of a job for which no retry fits before its deadline (the core says why). */
+  #late(value, threw, o) {
+    this.#core.rejection();
+    const error = readRejection(this.#core.outPtr(), o);
+    if (threw) error.cause = value;
+    this.#emit('dropped', { key: o.key || undefined, error });
+    return error;
+  }
+
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump(t = now()) {
     if (this.#dead !== null) throw this.#dead;
@@ -464,11 +670,14 @@ export class Limiter extends EventTarget {
     const wake = readPoll(pointer, this.#sink, this.#jobOf);
     const events = this.#events;
     const dropped = this.#dropped;
+    // The key names of this output's events, read before any listener can call into the core
+    // (a schedule() from a listener would replace them).
+    const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
     this.#arm(this.#lease === null ? wake : this.#lease.after(t, wake));
+    if (this.#below.length !== 0) this.#resolveBelow();
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
-      let keys = null;
-      const nextKey = () => (keys ??= this.#core.eventKeys().split('\n')).shift();
+      const nextKey = () => keys.shift();
       for (const row of events) {
         const event = decodeEvent(row, this.#jobOf, nextKey, t);
         if (event) this.#emit(event[0], event[1]);
@@ -560,6 +769,17 @@ export class Limiter extends EventTarget {
       this.#timerAt = Infinity;
       this.#safely(() => this.#pump());
     }, Math.min(Math.max(0, wake - now()), MAX_DELAY));
+  }
+
+  /** Resolves the producers waiting for the queue to shrink below their limit. */
+  #resolveBelow() {
+    const queued = this.#core.queued();
+    const still = [];
+    for (const waiter of this.#below) {
+      if (queued < waiter.limit) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#below = still;
   }
 
   #resolveIdle() {

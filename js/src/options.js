@@ -11,10 +11,13 @@ export const LIMIT_NAMES = [
   'tokensPerDay',
 ];
 
-const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'coordinator']);
+const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'calibrate', 'latencyQuantile', 'coordinator']);
 const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
 const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
+
+/** Where the rate limits start in the core's settings (src/wasm/mod.rs, `setting::LIMITS`). */
+const LIMITS_AT = 14;
 
 /** A whole number, -1 when not given (the core then applies its default) or Infinity. */
 function count(name, value, opts) {
@@ -54,12 +57,14 @@ export function parseLimiterOptions(input) {
     count('seed', o.seed, { min: 0 }),
     o.attemptLeaseMs === Infinity ? Infinity : count('attemptLeaseMs', o.attemptLeaseMs, { infinite: true }),
     ...LIMIT_NAMES.map((name) => count(name, o[name])),
+    o.calibrate === undefined || check.boolean('calibrate', o.calibrate) ? 1 : 0,
   ];
   return {
     settings: new Float64Array(settings),
     coordinator: o.coordinator === undefined ? null : coordinatorOf(o, settings),
     seeded: o.seed !== undefined,
     classify: o.classify === undefined ? undefined : check.func('classify', o.classify),
+    latencyQuantile: latencyQuantile(o.latencyQuantile),
   };
 }
 
@@ -83,6 +88,29 @@ function coordinatorOf(o, settings) {
   return { stubOf: o.coordinator, config: { limits, burst: settings[2] } };
 }
 
+/**
+ * The quantile of finished attempts' latency that the time left before a deadline must cover
+ * (default 0.9, in the core); `false`: reject a job only when it is certain to be late (0 for
+ * the core). `undefined` when not given.
+ */
+function latencyQuantile(value) {
+  if (value === undefined || value === false) return value === false ? 0 : undefined;
+  if (typeof value === 'number' && value > 0 && value <= 1) return value;
+  throw new (typeof value === 'number' ? RangeError : TypeError)(`Expected \`latencyQuantile\` to be a number in (0, 1] or false, got ${check.describe(value)}`);
+}
+
+const UPDATABLE = new Set(['maxConcurrent', 'maxQueue', ...LIMIT_NAMES]);
+
+/**
+ * Checks `limiter.update(options)`, as the constructor checks the same options, and returns the
+ * settings in the constructor's layout: NaN where nothing changes (`Core.reconfigure`).
+ */
+export function parseUpdate(input) {
+  const o = check.options('options', input, UPDATABLE);
+  const given = (i) => (i < LIMITS_AT ? [o.maxConcurrent, o.maxQueue][i] : o[LIMIT_NAMES[i - LIMITS_AT]]) !== undefined;
+  return parseLimiterOptions(o).settings.map((value, i) => (given(i) ? value : NaN));
+}
+
 /** Checks what a `classify` option returned. */
 export function checkClass(value) {
   if (value === undefined || CLASSES.has(value)) return value;
@@ -90,7 +118,7 @@ export function checkClass(value) {
   throw new TypeError(`Expected \`classify\` to return ${names} or undefined, got ${check.describe(value)}`);
 }
 
-const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs']);
+const JOB_OPTIONS = new Set(['tokens', 'inputTokens', 'maxOutputTokens', 'priority', 'key', 'signal', 'maxWaitMs', 'timeoutMs', 'stream', 'firstChunkTimeoutMs', 'idleTimeoutMs', 'deadline']);
 
 const NO_OPTIONS = Object.freeze({
   tokens: 0,
@@ -101,6 +129,10 @@ const NO_OPTIONS = Object.freeze({
   signal: undefined,
   maxWaitMs: Infinity,
   timeoutMs: Infinity,
+  stream: true,
+  firstChunkTimeoutMs: Infinity,
+  idleTimeoutMs: Infinity,
+  deadline: Infinity,
 });
 
 /** A job's options; `inputTokens`/`maxOutputTokens` of -1 mean "only the total is known". */
@@ -112,6 +144,7 @@ export function parseJobOptions(input) {
     throw new TypeError('Give either `tokens` or `inputTokens` with `maxOutputTokens`, not both');
   }
   const count = (name) => (o[name] === undefined ? 0 : check.integer(name, o[name], { min: 0 }));
+  const duration = (name) => (o[name] === undefined ? Infinity : check.number(name, o[name], 'a positive finite number or Infinity', (n) => n > 0, true));
   return {
     tokens: count('tokens'),
     inputTokens: split ? count('inputTokens') : -1,
@@ -120,6 +153,10 @@ export function parseJobOptions(input) {
     key: o.key === undefined ? '' : check.string('key', o.key),
     signal: o.signal === undefined ? undefined : check.signal('signal', o.signal),
     maxWaitMs: o.maxWaitMs === undefined ? Infinity : Math.ceil(check.number('maxWaitMs', o.maxWaitMs, 'a non-negative finite number or Infinity', (n) => n >= 0, true)),
-    timeoutMs: o.timeoutMs === undefined ? Infinity : check.number('timeoutMs', o.timeoutMs, 'a positive finite number or Infinity', (n) => n > 0, true),
+    timeoutMs: duration('timeoutMs'),
+    stream: o.stream === undefined || check.boolean('stream', o.stream),
+    firstChunkTimeoutMs: duration('firstChunkTimeoutMs'),
+    idleTimeoutMs: duration('idleTimeoutMs'),
+    deadline: o.deadline === undefined ? Infinity : check.number('deadline', o.deadline, 'a time in milliseconds since the epoch, as Date.now() + 10_000', (n) => n >= 0),
   };
 }

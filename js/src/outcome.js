@@ -2,7 +2,7 @@
 // error body tells beside (a rate limit, an overload, an exhausted quota, Gemini's retryDelay).
 // Works with a returned fetch Response and with the errors of the openai and
 // @anthropic-ai/sdk clients (which carry `status` and `headers`).
-import { HINT } from './codes.js';
+import { HINT, NAMED } from './codes.js';
 
 /** Header names the core reads; the others never cross into wasm. */
 const wanted = (name) =>
@@ -91,6 +91,26 @@ function retryDelay(error) {
   return RETRY_DELAY.exec(text)?.[1] ?? '';
 }
 
+// How OpenAI's and Anthropic's 429 bodies name a limit: OpenAI's error `type` ("tokens",
+// "requests") and message ("on tokens per min (TPM)"), Anthropic's message ("50,000 input
+// tokens per minute").
+const NAMED_IN_TYPE = new Map([['tokens', NAMED.tokens], ['requests', NAMED.requests], ['input_tokens', NAMED.inputTokens], ['output_tokens', NAMED.outputTokens]]);
+const NAMED_IN_TEXT = [
+  [/\binput[ _-]tokens\b/i, NAMED.inputTokens],
+  [/\boutput[ _-]tokens\b/i, NAMED.outputTokens],
+  [/\btokens per (min|day)|\((TPM|TPD)\)/i, NAMED.tokens],
+  [/\brequests per (min|day)|\((RPM|RPD)\)/i, NAMED.requests],
+];
+
+/** The limit a rate-limit error's body names (NAMED), if any. */
+function limitNamed(error) {
+  const named = NAMED_IN_TYPE.get(error.type) ?? NAMED_IN_TYPE.get(error.error?.type);
+  if (named !== undefined) return named;
+  const text = `${error.message} ${error.error?.message ?? ''} ${error.error?.error?.message ?? ''}`;
+  for (const [pattern, limit] of NAMED_IN_TEXT) if (pattern.test(text)) return limit;
+  return NAMED.none;
+}
+
 /** The Response behind a returned value: itself, or the `response` of an SDK's `.withResponse()`. */
 export function responseOf(value) {
   if (isResponse(value)) return value;
@@ -100,16 +120,19 @@ export function responseOf(value) {
 /**
  * Reads an attempt's outcome. `threw` tells whether `value` was thrown. A returned value
  * without a Response has no status (0): it is a success.
- * @returns {{ status: number, hint: number, headers: Record<string, string>, retryDelay: string }}
+ * `named` is the limit a 429's body names (codes.js NAMED).
+ * @returns {{ status: number, hint: number, headers: Record<string, string>, retryDelay: string, named: number }}
  */
 export function readOutcome(value, threw) {
   if (!threw) {
     const response = responseOf(value);
     return response
-      ? { status: response.status, hint: HINT.none, headers: pickHeaders(response.headers), retryDelay: '' }
-      : { status: 0, hint: HINT.none, headers: {}, retryDelay: '' };
+      ? { status: response.status, hint: HINT.none, headers: pickHeaders(response.headers), retryDelay: '', named: NAMED.none }
+      : { status: 0, hint: HINT.none, headers: {}, retryDelay: '', named: NAMED.none };
   }
-  if (value === null || typeof value !== 'object') return { status: 0, hint: HINT.none, headers: {}, retryDelay: '' };
+  if (value === null || typeof value !== 'object') return { status: 0, hint: HINT.none, headers: {}, retryDelay: '', named: NAMED.none };
   const status = Number.isInteger(value.status) && value.status > 0 ? value.status : 0;
-  return { status, hint: bodyHint(value), headers: pickHeaders(value.headers), retryDelay: retryDelay(value) };
+  const hint = bodyHint(value);
+  const named = status === 429 || hint === HINT.rateLimit ? limitNamed(value) : NAMED.none;
+  return { status, hint, headers: pickHeaders(value.headers), retryDelay: retryDelay(value), named };
 }

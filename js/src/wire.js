@@ -1,8 +1,8 @@
 // Reading what the core writes: its output lies in place in the module's memory, as f64s
 // (src/wasm/mod.rs). The limiter reads it through these functions and never indexes it.
-import { wasmMemory } from '../wasm/sluice.js';
+import { limitNames, statsFields, statsLimitRow, wasmMemory } from '../wasm/sluice.js';
 import * as code from './codes.js';
-import { EstimateTooLargeError, QueueFullError, QueueTimeoutError } from './errors.js';
+import { DeadlineError, EstimateTooLargeError, QueueFullError, QueueTimeoutError } from './errors.js';
 import { LIMIT_NAMES } from './options.js';
 
 /** A job id's low 26 bits are its slot in the core (src/core/slab.rs). */
@@ -28,11 +28,12 @@ const estimateOption = (limit, split) => (split ? (SPLIT_OPTION[limit] ?? 'input
 /** Turns a core rejection `[kind, a, b, c]` of a job with options `o` into its error. */
 function rejectionError(kind, a, b, c, o) {
   if (kind === code.QUEUE_TIMEOUT) return new QueueTimeoutError(a, b);
+  if (kind === code.DEADLINE) return new DeadlineError(a, b, c);
   if (kind === code.TOO_LARGE) return new EstimateTooLargeError(estimateOption(LIMIT_NAMES[a], o.inputTokens >= 0), b, LIMIT_NAMES[a], c);
   return new QueueFullError(a);
 }
 
-/** The error of the rejection the core wrote at `pointer` (`Core.rejection`), for a job with options `o`. */
+/** The error of the rejection (or the late verdict) the core wrote at `pointer` (`Core.rejection`), for a job with options `o`. */
 export function readRejection(pointer, o) {
   const i = index(pointer);
   return rejectionError(heap[i], heap[i + 1], heap[i + 2], heap[i + 3], o);
@@ -64,5 +65,38 @@ export function readPoll(pointer, sink, jobOf) {
 
 /** The verdict of `Core.finish` in its output at `pointer` (codes.js: DONE, FAILED, RETRY, or EXHAUSTED and above). */
 export function readVerdict(pointer) {
-  return heap[index(pointer) + 2];
+  // index() first, on its own: it may replace `heap` (the memory grew), and `heap[index(...)]`
+  // would read the old, detached view it had already fetched.
+  const i = index(pointer);
+  return heap[i + 2];
+}
+
+/** The layout of a stats snapshot, as the core names it (read once, at the first stats()). */
+let layout = null;
+
+/**
+ * The core's stats snapshot as an object: its fields by the names the core gives (a dot nests),
+ * NaN as null (and an object of nothing but NaN as null), then `budgets` by limit name.
+ */
+export function readStats(core) {
+  layout ??= { fields: statsFields().map((f) => f.split('.')), limits: limitNames(), row: statsLimitRow() };
+  const i = index(core.statsPtr());
+  const end = i + core.statsLen();
+  const s = {};
+  let k = i;
+  for (const [name, inner] of layout.fields) {
+    const v = heap[k++];
+    if (inner === undefined) s[name] = Number.isNaN(v) ? null : v;
+    else (s[name] ??= {})[inner] = v;
+  }
+  for (const name in s) {
+    const o = s[name];
+    if (o !== null && typeof o === 'object' && Object.values(o).every(Number.isNaN)) s[name] = null;
+  }
+  const budgets = {};
+  for (; k < end; k += layout.row) {
+    budgets[layout.limits[heap[k]]] = { limit: heap[k + 1], windowMs: heap[k + 2], capacity: heap[k + 3], available: heap[k + 4], learned: heap[k + 5] === 1 };
+  }
+  s.budgets = budgets;
+  return s;
 }

@@ -9,6 +9,12 @@
 
 use super::time::Millis;
 
+/// The deepest debt a bucket runs, as the time its refill takes to repay it: overuse beyond it
+/// is forgotten, so no reported usage (a hostile or garbled one: 2^53 tokens) delays what
+/// follows by more than an hour. Real overuse is repaid long before (the provider's
+/// `remaining` corrects the level anyway).
+pub const MAX_DEBT_MS: u64 = 3_600_000;
+
 #[derive(Clone, Debug)]
 pub struct Bucket {
     /// Tokens added per window; 0 for a leased bucket.
@@ -63,6 +69,11 @@ impl Bucket {
         self.units(self.capacity)
     }
 
+    /// The lowest level: what the refill repays in [`MAX_DEBT_MS`], below zero.
+    fn floor(&self) -> i128 {
+        -(MAX_DEBT_MS as i128 * self.limit as i128)
+    }
+
     /// Adds what accrued since the last call. Time that runs backwards is ignored, and so is
     /// time before a paused refill resumes (see [`with_transit`](Self::with_transit)).
     pub fn refill(&mut self, now: Millis) {
@@ -72,7 +83,7 @@ impl Bucket {
         let elapsed = (now - self.updated_at) as i128;
         self.updated_at = now;
         if self.level < self.full() {
-            self.level = (self.level + elapsed * self.limit as i128).min(self.full());
+            self.level = self.level.saturating_add(elapsed.saturating_mul(self.limit as i128)).min(self.full());
         }
     }
 
@@ -94,9 +105,11 @@ impl Bucket {
     pub fn take(&mut self, tokens: u64, now: Millis) {
         if self.limit > 0 {
             // The refill that would overflow the provider's bucket before the request gets there.
-            let lost = (self.level + self.transit_ms as i128 * self.limit as i128 - self.full()).max(0);
-            let pause = (lost + self.limit as i128 - 1) / self.limit as i128;
-            self.updated_at = self.updated_at.max(now + pause as u64);
+            let trip = (self.transit_ms as i128).saturating_mul(self.limit as i128);
+            let lost = self.level.saturating_add(trip).saturating_sub(self.full()).max(0);
+            let limit = self.limit as i128;
+            let pause = lost / limit + (lost % limit != 0) as i128;
+            self.updated_at = self.updated_at.max(now.saturating_add(pause.min(u64::MAX as i128) as u64));
         }
         self.level -= self.units(tokens);
     }
@@ -104,6 +117,11 @@ impl Bucket {
     /// Charges `tokens` used beyond a reservation (a debt): no trip, no loss.
     pub fn charge(&mut self, tokens: u64) {
         self.level -= self.units(tokens);
+    }
+
+    /// [`charge`](Self::charge)s, but runs no debt deeper than [`MAX_DEBT_MS`] of refill.
+    pub fn charge_capped(&mut self, tokens: u64) {
+        self.level = (self.level - self.units(tokens)).max(self.floor().min(self.level));
     }
 
     /// Returns tokens that were reserved but not used; the bucket never overflows its capacity.
@@ -117,6 +135,12 @@ impl Bucket {
         if tokens > self.capacity {
             return None;
         }
+        self.serve_time(tokens, extra)
+    }
+
+    /// Milliseconds until the refill has brought `tokens` (with `extra` coming back meanwhile),
+    /// even beyond the capacity: how long a line of jobs that need them takes to go out.
+    pub fn serve_time(&self, tokens: u64, extra: u64) -> Option<u64> {
         let deficit = self.units(tokens) - self.level - self.units(extra);
         if deficit <= 0 {
             return Some(0);
@@ -128,14 +152,15 @@ impl Bucket {
         Some(((deficit + per_ms - 1) / per_ms).min(u64::MAX as i128) as u64)
     }
 
-    /// Lowers the level to `tokens` (which may be negative: a debt) if it is above; never raises it.
+    /// Lowers the level to `tokens` (which may be negative: a debt, down to the floor) if it is
+    /// above; never raises it.
     pub fn lower_to(&mut self, tokens: i128) {
-        self.level = self.level.min(tokens.saturating_mul(self.window_ms as i128));
+        self.level = self.level.min(tokens.saturating_mul(self.window_ms as i128)).max(self.floor());
     }
 
     /// Tokens the bucket gains over `elapsed_ms` at its rate (whole tokens, rounded down).
     pub fn refill_over(&self, elapsed_ms: u64) -> i128 {
-        elapsed_ms as i128 * self.limit as i128 / self.window_ms as i128
+        (elapsed_ms as i128).saturating_mul(self.limit as i128) / self.window_ms as i128
     }
 
     /// Changes the refill rate and the burst; the level keeps its tokens, clipped to the new capacity.
@@ -159,8 +184,8 @@ impl Bucket {
 
     /// Lease mode: adds capacity granted by an authority.
     pub fn grant(&mut self, tokens: u64) {
-        self.capacity += tokens;
-        self.level += self.units(tokens);
+        self.capacity = self.capacity.saturating_add(tokens);
+        self.level = self.level.saturating_add(self.units(tokens));
     }
 
     /// Lease mode: hands back the whole tokens not used, so the authority can lend them again.

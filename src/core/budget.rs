@@ -4,7 +4,8 @@
 
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
-use super::feedback::Observation;
+use super::feedback::{Feedback, Observation};
+use super::refusal::{lesson, Lesson};
 use super::time::Millis;
 
 pub const MINUTE_MS: u64 = 60_000;
@@ -102,8 +103,43 @@ pub type Ledger = [i64; 4];
 /// from then.
 pub const TRANSIT_MS: u64 = 250;
 
+/// 429s short of tokens sluice held before it concludes that the provider keeps the unused part
+/// of reservations: one or two can come of estimates that are right only on average.
+const KEEPS_UNUSED_AFTER: u32 = 3;
+
 /// A response's limit is taken for a daily one when its bucket refills this slowly.
 const DAILY_IF_WINDOW_OVER_MS: u64 = 3 * 3_600_000;
+
+/// The longest window (IETF `w`) or reset a response is believed to state: the limits sluice
+/// models are per minute or per day, so anything longer is read as a day.
+pub const MAX_WINDOW_MS: u64 = DAY_MS;
+
+/// A learned limit that no response restated for this long is forgotten: a response that
+/// taught a wrong limit (a proxy's, a hostile one) holds work back for at most this long
+/// after the last response that said it.
+pub const LEARNED_LIMIT_TTL_MS: u64 = 60 * MINUTE_MS;
+
+/// In one window, a bucket that started full serves at most its capacity plus a window's
+/// refill: twice its limit. So a learned limit is never below half of what the provider was
+/// seen to serve within one of its windows, nor below the largest single request it served
+/// (providers refuse a request larger than the limit).
+const SERVED_PER_LIMIT: u64 = 2;
+
+/// What the provider served (attempts that succeeded, at their real usage) in the current
+/// fixed window of one limit kind: evidence that its limit is not lower.
+#[derive(Clone, Copy, Debug, Default)]
+struct Served {
+    since: Millis,
+    amount: u64,
+    largest: u64,
+}
+
+impl Served {
+    /// The least the limit can be.
+    fn floor(&self) -> u64 {
+        self.amount.div_ceil(SERVED_PER_LIMIT).max(self.largest)
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Budget {
@@ -119,13 +155,37 @@ pub struct Budget {
     /// Lease mode (see `lease::local`): the buckets hold only what a coordinator granted, which
     /// may be spent until this time; they never refill by themselves.
     pub(crate) leased_until: Option<Millis>,
+    /// When a response last stated each learned limit.
+    stated_at: [Millis; 6],
+    served: [Served; 6],
+    /// The time of the last refill.
+    now: Millis,
+    /// When the last 429 that said nothing came, and whether the provider took an attempt
+    /// started since (see [`refused`](Self::refused)).
+    bare_refusal_at: Option<Millis>,
+    taken_since_bare: bool,
+    /// 429s whose remaining count was short of what sluice held for the attempt.
+    short_refusals: u32,
 }
 
 impl Budget {
     /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
     pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
-        let mut budget =
-            Budget { burst, buckets: Default::default(), fixed: [false; 6], ledger: [0; 4], transit_ms, keeps_unused: false, leased_until: None };
+        let mut budget = Budget {
+            burst,
+            buckets: Default::default(),
+            fixed: [false; 6],
+            ledger: [0; 4],
+            transit_ms,
+            keeps_unused: false,
+            stated_at: [now; 6],
+            served: [Served { since: now, ..Served::default() }; 6],
+            now,
+            bare_refusal_at: None,
+            taken_since_bare: false,
+            short_refusals: 0,
+            leased_until: None,
+        };
         for &(kind, limit) in limits {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
@@ -184,14 +244,76 @@ impl Budget {
         }
     }
 
+    /// Sets a limit as the user's own (at run time: an account moved to another tier): the
+    /// headers correct its level from then on, never its size.
+    pub fn set_fixed_limit(&mut self, kind: LimitKind, limit: u64, now: Millis) {
+        self.set_limit(kind, limit, now);
+        self.fixed[kind.index()] = true;
+    }
+
+    /// Moves every bucket on to `now`, and forgets the learned limits no response restated
+    /// for [`LEARNED_LIMIT_TTL_MS`].
     pub fn refill(&mut self, now: Millis) {
+        self.now = self.now.max(now);
         if let Some(until) = self.leased_until {
             self.expire_lease(until, now);
             return;
         }
+        for kind in LimitKind::ALL {
+            if !self.fixed[kind.index()] && self.expires_in(kind) == 0 {
+                self.buckets[kind.index()] = None;
+            }
+        }
         for (_, bucket) in self.active_mut() {
             bucket.refill(now);
         }
+    }
+
+    /// Milliseconds until a learned limit is forgotten (`u64::MAX` for one the user set).
+    fn expires_in(&self, kind: LimitKind) -> u64 {
+        if self.fixed[kind.index()] {
+            return u64::MAX;
+        }
+        self.stated_at[kind.index()].saturating_add(LEARNED_LIMIT_TTL_MS).saturating_sub(self.now)
+    }
+
+    /// Records an attempt that succeeded: the provider admitted its reservation (`reserved`,
+    /// or its real usage if smaller: a reported usage alone proves nothing). A learned limit
+    /// below what that proves (see [`SERVED_PER_LIMIT`]) is raised; returns the limits that
+    /// changed.
+    pub fn served(&mut self, reserved: &Cost, actual: &Cost, now: Millis) -> Vec<LimitState> {
+        let mut raised = Vec::new();
+        for kind in LimitKind::ALL {
+            let window = self.bucket(kind).map_or(kind.window_ms(), Bucket::window_ms);
+            let served = &mut self.served[kind.index()];
+            if now.saturating_sub(served.since) >= window {
+                *served = Served { since: now, ..Served::default() };
+            }
+            let proven = reserved.amount(kind.resource()).min(actual.amount(kind.resource()));
+            served.amount = served.amount.saturating_add(proven);
+            served.largest = served.largest.max(proven);
+            let floor = served.floor();
+            if self.fixed[kind.index()] || self.bucket(kind).map_or(true, |b| b.limit() >= floor) {
+                continue;
+            }
+            self.set_limit(kind, floor, now);
+            raised.extend(self.state(kind));
+        }
+        raised
+    }
+
+    /// The least a learned limit of `kind` over `window` can be: what the provider was seen to
+    /// serve in the current window.
+    fn served_floor(&self, kind: LimitKind, window: u64, now: Millis) -> u64 {
+        let served = self.served[kind.index()];
+        if now.saturating_sub(served.since) >= window {
+            return 0;
+        }
+        served.floor()
+    }
+
+    fn state(&self, kind: LimitKind) -> Option<LimitState> {
+        self.states().into_iter().find(|s| s.kind == kind)
     }
 
     /// The first bucket that could never hold `cost`, if any.
@@ -222,10 +344,55 @@ impl Budget {
         }
     }
 
-    /// After a 429 that did not say which limit it hit: every bucket is taken for empty.
-    pub fn drain(&mut self) {
-        for (_, bucket) in self.active_mut() {
-            bucket.lower_to(0);
+    /// Takes the per-minute buckets of `resource` (all of them for `None`; tokens for the input
+    /// and output ones too) for empty: the provider refused, and said no more. A daily bucket is
+    /// left alone: emptying it on a guess would stop the limiter for a day.
+    fn empty(&mut self, resource: Option<Resource>) {
+        for (kind, bucket) in self.active_mut() {
+            let r = kind.resource();
+            let hit = match resource {
+                None => true,
+                Some(Resource::Tokens) => r != Resource::Requests,
+                Some(named) => r == named,
+            };
+            if hit && kind.window_ms() < DAY_MS {
+                bucket.lower_to(0);
+            }
+        }
+    }
+
+    /// Learns from a 429 to an attempt that reserved `cost` what its [`lesson`] teaches. Remaining
+    /// counts correct the levels (through [`observe`](Self::observe)); when they say a token
+    /// bucket was short of what sluice held for it, [`KEEPS_UNUSED_AFTER`] times, the provider
+    /// keeps the unused part of reservations.
+    /// A named limit's per-minute buckets are empty. A 429 that says nothing takes the per-minute
+    /// buckets for empty only when the provider took an attempt since the last such 429: a first one
+    /// may be an outage, during which the provider's buckets keep refilling.
+    pub fn refused(&mut self, feedback: &Feedback, cost: &Cost, now: Millis) {
+        match lesson(feedback) {
+            Lesson::Counts => {
+                if feedback.observations.iter().any(|o| short_of_tokens(o, cost)) {
+                    self.short_refusals += 1;
+                    if self.short_refusals >= KEEPS_UNUSED_AFTER {
+                        self.keep_unused();
+                    }
+                }
+            }
+            Lesson::Named(named) => self.empty(Some(named)),
+            Lesson::Bare => {
+                if self.taken_since_bare {
+                    self.empty(None);
+                }
+                self.bare_refusal_at = Some(now);
+                self.taken_since_bare = false;
+            }
+        }
+    }
+
+    /// The provider took an attempt started at `started_at` (it ended well).
+    pub fn accepted(&mut self, started_at: Millis) {
+        if self.bare_refusal_at.is_some_and(|at| started_at >= at) {
+            self.taken_since_bare = true;
         }
     }
 
@@ -240,7 +407,7 @@ impl Budget {
             return None;
         }
         let resource = o.resource?;
-        let window = o.window_ms.unwrap_or_else(|| infer_window(o));
+        let window = o.window_ms.unwrap_or_else(|| infer_window(o)).min(MAX_WINDOW_MS);
         let daily = window >= DAY_MS;
         let kind = match resource {
             Resource::Requests if daily => LimitKind::RequestsPerDay,
@@ -252,7 +419,10 @@ impl Budget {
         };
         let window = if daily { DAY_MS } else { window };
         let mut changed = None;
-        if let Some(limit) = o.limit.filter(|_| !self.fixed[kind.index()]) {
+        if let Some(stated) = o.limit.filter(|_| !self.fixed[kind.index()]) {
+            // A bucket holds no more than its limit, and the provider served what it served.
+            let limit = stated.max(o.remaining.unwrap_or(0)).max(self.served_floor(kind, window, now));
+            self.stated_at[kind.index()] = now;
             let capacity = burst_capacity(limit, self.burst);
             let slot = &mut self.buckets[kind.index()];
             match slot {
@@ -270,10 +440,10 @@ impl Budget {
         }
         if let (Some(remaining), Some(bucket)) = (o.remaining, self.buckets[kind.index()].as_mut()) {
             bucket.refill(now);
-            let refilled = bucket.refill_over(now.saturating_sub(started_at + self.transit_ms));
-            bucket.lower_to(remaining as i128 + refilled - charged_since[resource as usize] as i128);
+            let refilled = bucket.refill_over(now.saturating_sub(started_at.saturating_add(self.transit_ms)));
+            bucket.lower_to((remaining as i128).saturating_add(refilled).saturating_sub(charged_since[resource as usize] as i128));
         }
-        changed.and_then(|kind| self.states().into_iter().find(|s| s.kind == kind))
+        changed.and_then(|kind| self.state(kind))
     }
 
     /// Settles a reservation against the real usage: refunds what was not used, charges
@@ -285,10 +455,17 @@ impl Budget {
         if !keeps_unused {
             self.record(-1, |r| reserved.amount(r).saturating_sub(actual.amount(r)));
         }
+        let fixed = self.fixed;
         for (kind, bucket) in self.active_mut() {
-            let (held, used) = (reserved.amount(kind.resource()), actual.amount(kind.resource()));
+            let held = reserved.amount(kind.resource());
+            let mut used = actual.amount(kind.resource());
+            if !fixed[kind.index()] {
+                // No request uses more than the provider's limit for a window (it refuses
+                // larger ones): a larger reported usage is not believed.
+                used = used.min(held.max(bucket.limit()));
+            }
             if used > held {
-                bucket.charge(used - held);
+                bucket.charge_capped(used - held);
             } else if !keeps_unused {
                 bucket.give_back(held - used);
             }
@@ -298,9 +475,24 @@ impl Budget {
     /// Milliseconds until `cost` fits in every bucket, assuming `returning` comes back meanwhile.
     /// `None` when it never can.
     pub fn wait_for(&self, cost: &Cost, returning: &Cost) -> Option<u64> {
+        self.longest(cost, returning, true)
+    }
+
+    /// Milliseconds until the budget has let `cost` through, even beyond its capacity (a line of
+    /// jobs, one after another), assuming `returning` comes back meanwhile.
+    pub fn serve_time(&self, cost: &Cost, returning: &Cost) -> Option<u64> {
+        self.longest(cost, returning, false)
+    }
+
+    /// The longest wait of any bucket (`capped`: `None` when `cost` exceeds a capacity).
+    #[inline(never)] // one copy for both callers: it weighs on the .wasm
+    fn longest(&self, cost: &Cost, returning: &Cost, capped: bool) -> Option<u64> {
         self.active().try_fold(0, |longest, (kind, b)| {
-            let r = kind.resource();
-            b.wait_for(cost.amount(r), returning.amount(r)).map(|w| longest.max(w))
+            let (r, amount) = (kind.resource(), cost.amount(kind.resource()));
+            let wait = if capped { b.wait_for(amount, returning.amount(r)) } else { b.serve_time(amount, returning.amount(r)) };
+            // A learned limit is forgotten when it expires: it holds nothing back past then.
+            let wait = wait.map(|w| w.min(self.expires_in(kind)));
+            wait.map(|w| longest.max(w))
         })
     }
 
@@ -318,12 +510,22 @@ impl Budget {
     }
 }
 
+/// Whether `o` says a token bucket held less than `cost` needs of it.
+fn short_of_tokens(o: &Observation, cost: &Cost) -> bool {
+    match (o.resource, o.remaining) {
+        (Some(r @ (Resource::Tokens | Resource::InputTokens | Resource::OutputTokens)), Some(remaining)) => {
+            remaining < cost.amount(r)
+        }
+        _ => false,
+    }
+}
+
 /// The window of a limit whose headers do not state it: a minute, unless its bucket refills so
 /// slowly that it must be a daily one (the reset is the time until full again).
 fn infer_window(o: &Observation) -> u64 {
     if let (Some(limit), Some(remaining), Some(reset)) = (o.limit, o.remaining, o.reset_ms) {
         if remaining < limit {
-            let implied = reset as u128 * limit as u128 / (limit - remaining) as u128;
+            let implied = reset.min(MAX_WINDOW_MS) as u128 * limit as u128 / (limit - remaining) as u128;
             if implied > DAILY_IF_WINDOW_OVER_MS as u128 {
                 return DAY_MS;
             }
@@ -461,5 +663,26 @@ mod tests {
         b.take(&reserved, 0);
         b.settle(&reserved, Usage { input: 1_000, output: 500 }); // debts still count
         assert_eq!(b.bucket(LimitKind::TokensPerMinute).unwrap().available(), 3_500);
+    }
+
+    #[test]
+    fn what_a_429_teaches_the_buckets() {
+        let limits = [(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000), (LimitKind::TokensPerDay, 100_000)];
+        let levels = |b: &Budget| LimitKind::ALL.into_iter().filter_map(|k| b.bucket(k).map(|x| x.available())).collect::<Vec<_>>();
+        let cost = Cost::total(100);
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        // Named: the per-minute token bucket only.
+        b.refused(&Feedback { limit_named: Some(Resource::Tokens), ..Feedback::default() }, &cost, 0);
+        assert_eq!(levels(&b), vec![60, 0, 100_000]);
+        // Nothing but a Retry-After: no bucket, until the provider took an attempt since and refused again.
+        let bare = Feedback { retry_after_ms: Some(1_000), ..Feedback::default() };
+        let mut b = Budget::new(&limits, FULL_BURST, 0, 0);
+        b.refused(&bare, &cost, 1_000);
+        b.accepted(500); // started before that 429: no proof
+        b.refused(&bare, &cost, 2_000);
+        assert_eq!(levels(&b), vec![60, 6_000, 100_000]);
+        b.accepted(2_500);
+        b.refused(&bare, &cost, 3_000);
+        assert_eq!(levels(&b), vec![0, 0, 100_000], "a daily bucket is never emptied on a guess");
     }
 }

@@ -45,6 +45,15 @@ impl Concurrency {
         self.in_flight < self.limit
     }
 
+    /// Moves the cap to `max` (at run time). A fixed limit is the cap; an adaptive one that ran
+    /// at the old cap moves with it, one below stays where it is (lowered to the cap if above).
+    pub fn set_max(&mut self, max: u32) {
+        let max = max.max(1);
+        let at_cap = self.limit >= self.max;
+        self.max = max;
+        self.limit = if !self.adaptive || at_cap { max } else { self.limit.min(max) };
+    }
+
     /// Takes a slot and returns the epoch the attempt starts in.
     pub fn acquire(&mut self) -> u32 {
         self.in_flight += 1;

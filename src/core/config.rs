@@ -15,8 +15,9 @@ pub struct Config {
     /// The share of each limit that may go out at once, in millionths. Default: all of it,
     /// as OpenAI's and Anthropic's continuously refilled buckets allow.
     pub burst: BurstPpm,
-    /// The most jobs waiting to start; `None` for no cap.
-    pub max_queue: Option<usize>,
+    /// The most jobs waiting to start; `None` for no cap. Any count: one beyond what memory
+    /// could hold is no cap in effect.
+    pub max_queue: Option<u64>,
     /// AIMD on 429/529/503 below `max_concurrent`. On by default: it only ever lowers the
     /// limit after congestion, and climbs back one per success.
     pub adaptive_concurrency: bool,
@@ -33,6 +34,9 @@ pub struct Config {
     /// (its host context was cancelled, as workerd does to a request whose client went away)
     /// and gives its slot back; `None` for never.
     pub attempt_lease_ms: Option<u64>,
+    /// Reserve each estimate times what the provider really counted for past ones (see
+    /// `calibration.rs`); off, every attempt reserves its estimate as given.
+    pub calibrate: bool,
 }
 
 /// The default lease of a running attempt: longer than any LLM call should take.
@@ -52,6 +56,7 @@ impl Default for Config {
             seed: 0,
             transit_ms: TRANSIT_MS,
             attempt_lease_ms: Some(ATTEMPT_LEASE_MS),
+            calibrate: true,
         }
     }
 }

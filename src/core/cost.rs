@@ -32,6 +32,11 @@ impl Cost {
         Cost { requests: 1, tokens: input.saturating_add(output), input, output }
     }
 
+    /// Whether input and output were estimated apart (a total-only cost counts in full in both).
+    pub fn is_split(&self) -> bool {
+        self.input.saturating_add(self.output) == self.tokens && self.tokens > 0
+    }
+
     pub fn amount(&self, resource: Resource) -> u64 {
         match resource {
             Resource::Requests => self.requests,
@@ -56,18 +61,22 @@ impl Cost {
         Cost { requests: 0, ..*self }
     }
 
+    /// Adds, saturating: estimates come from outside and may be anything up to `u64::MAX`.
+    /// A running total kept with [`add`](Self::add) and [`sub`](Self::sub) never exceeds the
+    /// true one, is exact while the true one never passed `u64::MAX`, and is 0 when it is.
     pub fn add(&mut self, other: &Cost) {
-        self.requests += other.requests;
-        self.tokens += other.tokens;
-        self.input += other.input;
-        self.output += other.output;
+        self.requests = self.requests.saturating_add(other.requests);
+        self.tokens = self.tokens.saturating_add(other.tokens);
+        self.input = self.input.saturating_add(other.input);
+        self.output = self.output.saturating_add(other.output);
     }
 
+    /// Subtracts, saturating at 0 (see [`add`](Self::add)).
     pub fn sub(&mut self, other: &Cost) {
-        self.requests -= other.requests;
-        self.tokens -= other.tokens;
-        self.input -= other.input;
-        self.output -= other.output;
+        self.requests = self.requests.saturating_sub(other.requests);
+        self.tokens = self.tokens.saturating_sub(other.tokens);
+        self.input = self.input.saturating_sub(other.input);
+        self.output = self.output.saturating_sub(other.output);
     }
 }
 

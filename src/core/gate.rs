@@ -2,7 +2,9 @@
 //! instead of every request failing and retrying on its own. When the time is up the gate is
 //! half open: one job goes out as a probe. If the provider takes it (or it is still running a
 //! little later: refusals come back fast), the gate opens and the queue drains at the budget's
-//! pace; if the probe is refused, the gate closes again.
+//! pace; if the probe is refused, the gate closes again. The probe is kept only as long as it
+//! pays: a refusal comes back about as fast as the last ones did, so once the probe has run
+//! twice as long as the slowest recent refusal, it was taken.
 
 use std::collections::HashMap;
 
@@ -10,8 +12,10 @@ use super::keys::{Keys, NO_KEY};
 use super::queue::{JobId, KeyId};
 use super::time::Millis;
 
-/// How long a probe may run without an answer before the gate opens anyway.
+/// How long a probe may run without an answer before the gate opens anyway, at most.
 pub const PROBE_PATIENCE_MS: u64 = 2_000;
+/// The least a probe is waited for, however fast refusals came.
+pub const PROBE_PATIENCE_MIN_MS: u64 = 20;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Gate {
@@ -24,7 +28,8 @@ pub enum Gate {
     HalfOpen,
     Probing {
         job: JobId,
-        since: Millis,
+        /// When the gate opens if no refusal came by then.
+        opens_at: Millis,
     },
 }
 
@@ -50,7 +55,7 @@ impl Gate {
     pub fn tick(&mut self, now: Millis) {
         match *self {
             Gate::Closed { until } if until <= now => *self = Gate::HalfOpen,
-            Gate::Probing { since, .. } if since + PROBE_PATIENCE_MS <= now => *self = Gate::Open,
+            Gate::Probing { opens_at, .. } if opens_at <= now => *self = Gate::Open,
             _ => {}
         }
     }
@@ -63,10 +68,10 @@ impl Gate {
         }
     }
 
-    /// A job started; if the gate was half open, it is the probe.
-    pub fn started(&mut self, job: JobId, now: Millis) {
+    /// A job started; if the gate was half open, it is the probe, waited for until `opens_at`.
+    pub fn started(&mut self, job: JobId, opens_at: Millis) {
         if *self == Gate::HalfOpen {
-            *self = Gate::Probing { job, since: now };
+            *self = Gate::Probing { job, opens_at };
         }
     }
 
@@ -84,7 +89,7 @@ impl Gate {
     pub fn wake(&self) -> Option<Millis> {
         match *self {
             Gate::Closed { until } => Some(until),
-            Gate::Probing { since, .. } => Some(since + PROBE_PATIENCE_MS),
+            Gate::Probing { opens_at, .. } => Some(opens_at),
             _ => None,
         }
     }
@@ -108,6 +113,8 @@ pub struct Gates {
     per_key: bool,
     global: Gate,
     keys: HashMap<KeyId, Gate>,
+    /// The slowest recent refusal (start to 429), decaying by a quarter with each newer one.
+    refusal_ms: Option<u64>,
 }
 
 impl Gates {
@@ -149,9 +156,21 @@ impl Gates {
         }
     }
 
+    /// Keys with a gate of their own now.
+    pub fn key_gates(&self) -> usize {
+        self.keys.len()
+    }
+
     /// Whether `key`'s own gate holds its jobs back (the global gate is checked apart).
     pub fn blocks(&self, key: KeyId) -> bool {
         self.keys.get(&key).is_some_and(|g| g.admits() == Admits::None)
+    }
+
+    /// Whether the gate that governs `key`'s jobs is closed now: a 429 then extends the pause
+    /// it is in rather than starting another.
+    pub fn pausing(&self, key: KeyId) -> bool {
+        let gate = if self.own_gate(key) { self.keys.get(&key) } else { Some(&self.global) };
+        gate.and_then(Gate::closed_until).is_some()
     }
 
     /// Not before this instant may a job of `key` start.
@@ -160,11 +179,11 @@ impl Gates {
         [self.global.closed_until(), own].into_iter().flatten().max()
     }
 
-    /// Moves every gate on with time. Calls `opened` for each pause that ended (`None` for
-    /// the limiter's). A key's gate that is open again is dropped, and so is one whose pause is
-    /// over while its key has no job left to probe with (only the gate still holds the key);
-    /// each dropped gate lets go of its hold on `keys`.
-    pub fn tick(&mut self, now: Millis, keys: &mut Keys, mut opened: impl FnMut(Option<KeyId>)) {
+    /// Moves every gate on with time. Calls `opened` with the name of each key whose pause ended
+    /// (`None` for the limiter's), while the key is still known. A key's gate that is open again
+    /// is dropped, and so is one whose pause is over while its key has no job left to probe with
+    /// (only the gate still holds the key); each dropped gate lets go of its hold on `keys`.
+    pub fn tick(&mut self, now: Millis, keys: &mut Keys, mut opened: impl FnMut(Option<&str>)) {
         let paused = self.global.closed_until().is_some();
         self.global.tick(now);
         if paused && self.global.closed_until().is_none() {
@@ -175,7 +194,7 @@ impl Gates {
             let paused = gate.closed_until().is_some();
             gate.tick(now);
             if paused && gate.closed_until().is_none() {
-                opened(Some(key));
+                opened(Some(keys.name(key)));
             }
             let idle = *gate == Gate::HalfOpen && keys.holds(key) == 1;
             let keep = !gate.is_open() && !idle;
@@ -189,14 +208,26 @@ impl Gates {
         }
     }
 
+    /// An attempt was refused (429) `ms` after it started.
+    pub fn refusal_took(&mut self, ms: u64) {
+        self.refusal_ms = Some(self.refusal_ms.map_or(ms, |slowest| ms.max(slowest - slowest / 4)));
+    }
+
+    /// How long a probe is waited for: twice the slowest recent refusal, within
+    /// [`PROBE_PATIENCE_MIN_MS`, `PROBE_PATIENCE_MS`].
+    pub fn probe_patience(&self) -> u64 {
+        self.refusal_ms.map_or(PROBE_PATIENCE_MS, |ms| ms.saturating_mul(2).clamp(PROBE_PATIENCE_MIN_MS, PROBE_PATIENCE_MS))
+    }
+
     /// A job started: it may be its gate's probe.
     pub fn started(&mut self, key: KeyId, job: JobId, now: Millis) {
+        let opens_at = now.saturating_add(self.probe_patience());
         if self.per_key && key != NO_KEY {
             if let Some(gate) = self.keys.get_mut(&key) {
-                gate.started(job, now);
+                gate.started(job, opens_at);
             }
         } else {
-            self.global.started(job, now);
+            self.global.started(job, opens_at);
         }
     }
 
@@ -217,7 +248,7 @@ mod tests {
         assert_eq!(g.admits(), Admits::None);
         g.tick(1_000);
         assert_eq!(g.admits(), Admits::One);
-        g.started(7, 1_000);
+        g.started(7, 1_000 + PROBE_PATIENCE_MS);
         assert_eq!(g.admits(), Admits::None);
         g.ended(8, false); // not the probe
         assert_eq!(g.admits(), Admits::None);
@@ -238,10 +269,28 @@ mod tests {
     #[test]
     fn a_long_probe_opens_the_gate() {
         let mut g = Gate::HalfOpen;
-        g.started(1, 100);
+        g.started(1, 100 + PROBE_PATIENCE_MS);
         assert_eq!(g.wake(), Some(100 + PROBE_PATIENCE_MS));
         g.tick(100 + PROBE_PATIENCE_MS);
         assert!(g.is_open());
+    }
+
+    #[test]
+    fn the_probe_is_waited_for_twice_the_slowest_recent_refusal() {
+        let mut gates = Gates::new(false);
+        assert_eq!(gates.probe_patience(), PROBE_PATIENCE_MS, "no refusal seen yet");
+        gates.refusal_took(100);
+        assert_eq!(gates.probe_patience(), 200);
+        gates.refusal_took(40); // the slow one fades: 100, then 75, then 57
+        gates.refusal_took(40);
+        assert_eq!(gates.probe_patience(), 2 * 57);
+        gates.refusal_took(5_000);
+        assert_eq!(gates.probe_patience(), PROBE_PATIENCE_MS);
+        gates.close(NO_KEY, 1_000);
+        let mut keys = Keys::default();
+        gates.tick(1_000, &mut keys, |_| {});
+        gates.started(NO_KEY, 3, 1_000);
+        assert_eq!(gates.wake(), Some(1_000 + PROBE_PATIENCE_MS));
     }
 
     #[test]
@@ -268,8 +317,8 @@ mod tests {
         keys.hold("z");
         keys.hold_id(3); // the gate's hold
         let mut opened = Vec::new();
-        gates.tick(1_000, &mut keys, |k| opened.push(k));
-        assert_eq!(opened, vec![Some(3)]);
+        gates.tick(1_000, &mut keys, |k| opened.push(k.map(String::from)));
+        assert_eq!(opened, vec![Some("z".to_string())], "key 3 is z");
         assert_eq!(keys.holds(3), 2, "still half open, its job waiting");
         assert!(!gates.blocks(3), "half open: a probe may go");
         gates.started(3, 9, 1_000);

@@ -9,9 +9,9 @@ const SLOTS: usize = 10;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryBudgetConfig {
     pub ttl_ms: u64,
-    pub min_per_sec: u32,
+    pub min_per_sec: u64,
     /// Retries allowed per 100 first attempts.
-    pub percent: u32,
+    pub percent: u64,
 }
 
 impl Default for RetryBudgetConfig {
@@ -58,8 +58,9 @@ impl RetryBudget {
     pub fn withdraw(&mut self, now: Millis) -> bool {
         self.advance(now);
         let (firsts, retries) = self.slots.iter().fold((0, 0), |(f, r), s| (f + s.0, r + s.1));
-        let floor = self.config.min_per_sec as u64 * self.config.ttl_ms / 1_000;
-        let allowed = floor + firsts * self.config.percent as u64 / 100;
+        // Saturating: `minPerSec` and `percent` may be any count (2^31 turns the budget off).
+        let floor = self.config.min_per_sec.saturating_mul(self.config.ttl_ms) / 1_000;
+        let allowed = floor.saturating_add(firsts.saturating_mul(self.config.percent) / 100);
         if retries < allowed {
             self.slots[SLOTS - 1].1 += 1;
             true

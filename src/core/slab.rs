@@ -9,6 +9,8 @@ use super::queue::JobId;
 const INDEX_BITS: u32 = 26;
 const MAX_GENERATION: u64 = (1 << (53 - INDEX_BITS)) - 1;
 const CHUNK: usize = 1_024;
+/// The most values held at once (2^26: 67 million jobs).
+pub const CAPACITY: usize = 1 << INDEX_BITS;
 
 /// A slot: its generation, and what it holds.
 type Slot<T> = (u64, Option<T>);
@@ -19,11 +21,12 @@ pub struct Slab<T> {
     free: Vec<u32>,
     /// Slots ever made.
     made: usize,
+    live: usize,
 }
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab { chunks: Vec::new(), free: Vec::new(), made: 0 }
+        Slab { chunks: Vec::new(), free: Vec::new(), made: 0, live: 0 }
     }
 }
 
@@ -37,7 +40,7 @@ impl<T> Slab<T> {
         let index = match self.free.pop() {
             Some(index) => index as usize,
             None => {
-                assert!(self.made < 1 << INDEX_BITS, "more than 2^26 jobs at once");
+                assert!(self.made < CAPACITY, "more than 2^26 jobs at once"); // callers check `len` first
                 if self.made % CHUNK == 0 {
                     self.chunks.push(Vec::with_capacity(CHUNK));
                 }
@@ -49,6 +52,7 @@ impl<T> Slab<T> {
         let slot = &mut self.chunks[index / CHUNK][index % CHUNK];
         slot.0 = if slot.0 >= MAX_GENERATION { 1 } else { slot.0 + 1 };
         slot.1 = Some(value);
+        self.live += 1;
         (slot.0 << INDEX_BITS) | index as u64
     }
 
@@ -60,6 +64,11 @@ impl<T> Slab<T> {
     fn slot_mut(&mut self, id: &JobId) -> Option<&mut Slot<T>> {
         let (index, generation) = split(*id);
         self.chunks.get_mut(index / CHUNK)?.get_mut(index % CHUNK).filter(|s| s.0 == generation)
+    }
+
+    /// Values held now.
+    pub fn len(&self) -> usize {
+        self.live
     }
 
     pub fn get(&self, id: &JobId) -> Option<&T> {
@@ -75,6 +84,7 @@ impl<T> Slab<T> {
         let slot = self.slot_mut(id)?;
         let value = slot.1.take()?;
         self.free.push(index as u32);
+        self.live -= 1;
         Some(value)
     }
 
@@ -113,6 +123,7 @@ mod tests {
         let mut all: Vec<_> = slab.iter().map(|(id, v)| (id, *v)).collect();
         all.sort();
         assert_eq!(all, vec![(b, "b"), (c, "c")]);
+        assert_eq!(slab.len(), 2);
         assert!(c < 1 << 53);
     }
 

@@ -1,6 +1,7 @@
 //! Counters and gauges a dashboard or an alert can read.
 
 use super::budget::LimitState;
+use super::calibration::CalibrationState;
 
 /// Running totals since the scheduler was built.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub struct Counters {
     pub failed: u64,
     /// Jobs refused at submission (too large, queue full, deadline out of reach).
     pub rejected: u64,
-    /// Queued jobs that gave up waiting (`maxWaitMs`).
+    /// Queued or backing-off jobs given up: `maxWaitMs` passed, or their deadline came or is out of reach.
     pub expired: u64,
     /// Jobs their caller aborted, queued or running.
     pub cancelled: u64,
@@ -33,6 +34,13 @@ pub struct Counters {
     pub gate_closed: u64,
     /// Limits learned or changed from the provider's headers.
     pub limits_learned: u64,
+    /// Tokens reserved by attempts as they started (input plus the most output they allow).
+    pub tokens_reserved: u64,
+    /// Reserved tokens given back: unused output, or a refusal that did no work.
+    pub tokens_refunded: u64,
+    /// Input and output tokens the provider reported used.
+    pub input_tokens_used: u64,
+    pub output_tokens_used: u64,
 }
 
 /// A snapshot of the scheduler.
@@ -49,4 +57,6 @@ pub struct Stats {
     pub gate_closed_until: Option<super::time::Millis>,
     pub counters: Counters,
     pub limits: Vec<LimitState>,
+    /// What calibration learned; `None` when it is off.
+    pub calibration: Option<CalibrationState>,
 }

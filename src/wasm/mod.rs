@@ -8,16 +8,15 @@ use wasm_bindgen::prelude::*;
 
 mod lease;
 
-use crate::{
-    classify, parse_headers, proto_duration, Config, ATTEMPT_LEASE_MS, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind,
-    Outcome, OutcomeKind, Rejection, RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
-};
+use crate::wire::{self, millis, optional};
+use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind, Outcome, OutcomeKind, Rejection, Resource, Scheduler, Usage, Verdict};
 
 // Decisions.
 const START: f64 = 1.0;
 const QUEUE_TIMEOUT: f64 = 2.0;
 const TOO_LARGE: f64 = 3.0;
 const QUEUE_FULL: f64 = 4.0;
+const DEADLINE: f64 = 5.0;
 // Events.
 const RATE_LIMITED: f64 = 10.0;
 const RETRY_SCHEDULED: f64 = 11.0;
@@ -27,47 +26,15 @@ const GATE_OPENED: f64 = 14.0;
 const CONCURRENCY_CHANGED: f64 = 15.0;
 const LIMIT_CHANGED: f64 = 16.0;
 
-/// The settings array of the constructor, index by index.
-mod setting {
-    pub const MAX_CONCURRENT: usize = 0;
-    pub const MAX_QUEUE: usize = 1;
-    pub const BURST: usize = 2;
-    pub const ADAPTIVE: usize = 3;
-    pub const GATE_PER_KEY: usize = 4;
-    pub const MAX_ATTEMPTS: usize = 5;
-    pub const BASE_MS: usize = 6;
-    pub const MAX_DELAY_MS: usize = 7;
-    pub const MAX_RETRY_AFTER_MS: usize = 8;
-    pub const BUDGET_TTL_MS: usize = 9;
-    pub const BUDGET_MIN_PER_SEC: usize = 10;
-    pub const BUDGET_PERCENT: usize = 11;
-    pub const SEED: usize = 12;
-    /// Infinity for no lease.
-    pub const ATTEMPT_LEASE_MS: usize = 13;
-    /// Then one number per `LimitKind`, in order.
-    pub const LIMITS: usize = 14;
-}
-
 /// Encodes a rejection as `[kind, a, b, c]`.
 fn rejection(reason: Rejection) -> [f64; 4] {
     match reason {
         Rejection::QueueTimeout { waited_ms, max_wait_ms } => [QUEUE_TIMEOUT, waited_ms as f64, max_wait_ms as f64, 0.0],
         Rejection::TooLarge(t) => [TOO_LARGE, t.limit.index() as f64, t.amount as f64, t.capacity as f64],
         Rejection::QueueFull { max_queue } => [QUEUE_FULL, max_queue as f64, 0.0, 0.0],
+        // `why` by its number, as js/src/errors.js names them.
+        Rejection::Deadline { left_ms, needed_ms, why } => [DEADLINE, left_ms as f64, needed_ms as f64, why as u8 as f64],
     }
-}
-
-fn millis(now: f64) -> u64 {
-    if now.is_finite() && now > 0.0 {
-        now as u64
-    } else {
-        0
-    }
-}
-
-/// A count from JS, where a negative number or NaN means "none".
-fn optional(value: f64) -> Option<u64> {
-    (value >= 0.0).then_some(value as u64)
 }
 
 const OUTCOMES: [OutcomeKind; 7] = [
@@ -80,6 +47,12 @@ const OUTCOMES: [OutcomeKind; 7] = [
     OutcomeKind::TimedOut,
 ];
 
+/// What an error body may name (js/src/codes.js `NAMED`): nothing, or one resource.
+const NAMED_LIMITS: [Option<Resource>; 5] =
+    [None, Some(Resource::Requests), Some(Resource::Tokens), Some(Resource::InputTokens), Some(Resource::OutputTokens)];
+
+/// A bit of `finish`'s `hint`: never retry this job (js/src/codes.js mirrors it).
+const NO_RETRY: u32 = 256;
 const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
 
 /// The module's memory, so that JS can read [`Core::poll`]'s output in place.
@@ -100,47 +73,36 @@ pub struct Core {
     feedback: Feedback,
     /// Tests only: the next poll, finish or submit panics (see `trapNextCallForTests`).
     trap_armed: bool,
+    /// The last `statsPtr` snapshot, read by JS in place.
+    stats_out: Vec<f64>,
+}
+
+/// The names of `stats()`'s fields, in the order `Core.statsPtr` writes them.
+#[wasm_bindgen(js_name = statsFields)]
+pub fn stats_fields() -> Vec<String> {
+    wire::STATS_FIELDS.iter().map(|s| s.to_string()).collect()
+}
+
+/// Numbers per budget row after the fields of `Core.statsPtr`.
+#[wasm_bindgen(js_name = statsLimitRow)]
+pub fn stats_limit_row() -> usize {
+    wire::STATS_LIMIT_ROW
+}
+
+/// The names of the limits (the options that set them), by `LimitKind` index.
+#[wasm_bindgen(js_name = limitNames)]
+pub fn limit_names() -> Vec<String> {
+    LimitKind::ALL.iter().map(|k| k.name().to_string()).collect()
 }
 
 #[wasm_bindgen]
 impl Core {
-    /// `settings` follows the layout of [`setting`]; a negative number leaves a value unset.
+    /// `settings` follows the layout of [`wire::setting`]; a negative number leaves a value unset.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: &[f64]) -> Result<Core, JsError> {
-        let get = |i: usize| settings.get(i).copied().unwrap_or(-1.0);
-        let default_retry = RetryPolicy::default();
-        let default_budget = RetryBudgetConfig::default();
-        let config = Config {
-            max_concurrent: optional(get(setting::MAX_CONCURRENT)).map(|n| n.min(u32::MAX as u64) as u32),
-            max_queue: optional(get(setting::MAX_QUEUE)).map(|n| n as usize),
-            burst: optional((get(setting::BURST) * FULL_BURST as f64).round()).map_or(FULL_BURST, |b| b as u32),
-            limits: LimitKind::ALL
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, kind)| optional(get(setting::LIMITS + i)).map(|v| (kind, v)))
-                .collect(),
-            adaptive_concurrency: get(setting::ADAPTIVE) != 0.0,
-            gate_per_key: get(setting::GATE_PER_KEY) > 0.0,
-            retry: RetryPolicy {
-                max_attempts: optional(get(setting::MAX_ATTEMPTS)).map_or(default_retry.max_attempts, |n| n as u32),
-                base_ms: optional(get(setting::BASE_MS)).unwrap_or(default_retry.base_ms),
-                cap_ms: optional(get(setting::MAX_DELAY_MS)).unwrap_or(default_retry.cap_ms),
-                max_retry_after_ms: optional(get(setting::MAX_RETRY_AFTER_MS)).unwrap_or(default_retry.max_retry_after_ms),
-            },
-            retry_budget: RetryBudgetConfig {
-                ttl_ms: optional(get(setting::BUDGET_TTL_MS)).unwrap_or(default_budget.ttl_ms),
-                min_per_sec: optional(get(setting::BUDGET_MIN_PER_SEC)).map_or(default_budget.min_per_sec, |n| n as u32),
-                percent: optional(get(setting::BUDGET_PERCENT)).map_or(default_budget.percent, |n| n as u32),
-            },
-            seed: optional(get(setting::SEED)).unwrap_or(0),
-            attempt_lease_ms: match get(setting::ATTEMPT_LEASE_MS) {
-                f64::INFINITY => None,
-                lease => optional(lease).or(Some(ATTEMPT_LEASE_MS)),
-            },
-            ..Config::default()
-        };
+        let config = wire::config(settings);
         let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), feedback: Feedback::default(), trap_armed: false })
+        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), stats_out: Vec::new(), feedback: Feedback::default(), trap_armed: false })
     }
 
     /// Reseeds the jitter (randomness may only be drawn after construction in some hosts).
@@ -148,23 +110,33 @@ impl Core {
         self.scheduler.reseed(seed as u64);
     }
 
+    /// The quantile of the learned latency that the time left before a job's deadline must
+    /// cover, in (0, 1]; 0 or below: a job is rejected only when it is certain to be late.
+    #[wasm_bindgen(js_name = setLatencyQuantile)]
+    pub fn set_latency_quantile(&mut self, quantile: f64) {
+        let ppm = (quantile > 0.0).then(|| (quantile.min(1.0) * 1e6).round() as u32);
+        self.scheduler.set_latency_quantile(ppm);
+    }
+
     /// Queues a job without a key; see `submitKeyed`.
-    pub fn submit(&mut self, now: f64, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
-        self.submit_keyed(now, "", priority, tokens, input, output, max_wait)
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit(&mut self, now: f64, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64, deadline: f64) -> f64 {
+        self.submit_keyed(now, "", priority, tokens, input, output, max_wait, deadline)
     }
 
     /// Queues a job and returns its id, or 0 when it is rejected (see `rejection`); the id is
     /// negated when a poll now would change nothing (every slot is taken, no deadline).
-    /// `input` and `output` below 0 mean that only the total estimate is known.
+    /// `input` and `output` below 0 mean that only the total estimate is known; `deadline` is
+    /// when the whole job must be done, on the core's clock (below 0: none).
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = submitKeyed)]
-    pub fn submit_keyed(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64) -> f64 {
+    pub fn submit_keyed(&mut self, now: f64, key: &str, priority: f64, tokens: f64, input: f64, output: f64, max_wait: f64, deadline: f64) -> f64 {
         self.trap_if_armed();
         let cost = match (optional(input), optional(output)) {
             (Some(i), Some(o)) => Cost::split(i, o),
             _ => Cost::total(optional(tokens).unwrap_or(0)),
         };
-        let spec = JobSpec { cost, priority, key, max_wait_ms: optional(max_wait) };
+        let spec = JobSpec { cost, priority, key, max_wait_ms: optional(max_wait), deadline: optional(deadline) };
         let poll = self.scheduler.poll_needed_after_submit(&spec);
         match self.scheduler.submit(millis(now), spec) {
             Ok(id) if poll => id as f64,
@@ -176,7 +148,8 @@ impl Core {
         }
     }
 
-    /// Why the last `submit` returned 0: puts `[kind, a, b, c]` at `outPtr()`.
+    /// Why the last `submit` returned 0, or why the last `finish` said late (4): puts
+    /// `[kind, a, b, c]` at `outPtr()`.
     pub fn rejection(&mut self) {
         self.out.clear();
         self.out.extend(self.rejected);
@@ -221,10 +194,10 @@ impl Core {
         self.event_keys.clear();
         let events: Vec<Event> = if self.scheduler.has_events() { self.scheduler.drain_events().collect() } else { Vec::new() };
         for event in events {
-            let (scheduler, event_keys) = (&self.scheduler, &mut self.event_keys);
-            let mut key = |k: Option<u32>| match k {
-                Some(k) => {
-                    event_keys.push(scheduler.key_name(k).to_string());
+            let event_keys = &mut self.event_keys;
+            let mut key = |k: Option<Box<str>>| match k {
+                Some(name) => {
+                    event_keys.push(name.into());
                     1.0
                 }
                 None => 0.0,
@@ -257,9 +230,10 @@ impl Core {
     }
 
     /// The key names that the last poll's events refer to, in order, one a line.
+    /// An array of strings: any character of a key crosses intact.
     #[wasm_bindgen(js_name = eventKeys)]
-    pub fn event_keys(&self) -> String {
-        self.event_keys.join("\n")
+    pub fn event_keys(&self) -> Vec<String> {
+        self.event_keys.clone()
     }
 
     /// The time of the next wake-up, or -1 for none.
@@ -270,11 +244,13 @@ impl Core {
 
     /// What the response of the attempt about to be reported said: `headers` holds names and
     /// values, each on a line; `wall_now` is the wall clock (for dated headers); `retry_delay`
-    /// a protobuf duration from an error body (Gemini), or empty.
-    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str) {
+    /// a protobuf duration from an error body (Gemini), or empty; `limit_named` the limit an
+    /// error body names (an index of `NAMED_LIMITS`).
+    pub fn feedback(&mut self, wall_now: f64, headers: &str, retry_delay: &str, limit_named: u32) {
         let mut lines = headers.split('\n');
         let pairs = std::iter::from_fn(|| Some((lines.next()?, lines.next()?)));
         self.feedback = parse_headers(pairs, millis(wall_now));
+        self.feedback.limit_named = NAMED_LIMITS.get(limit_named as usize).copied().flatten();
         if self.feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
             self.feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
         }
@@ -282,12 +258,17 @@ impl Core {
 
     /// Reports an ended attempt, with the `feedback` given just before (if any), then polls.
     /// Returns what `poll` does, with the verdict in the header: 0 done, 1 failed, 2 retry,
-    /// -1 unknown; or, when retries ran out, `3 + 4 × (the retry budget ran out) + 8 × attempts`.
+    /// -1 unknown; 4 when no retry fits before the deadline (`rejection` then says why); or, when
+    /// retries ran out, `3 + 4 × (the retry budget ran out) + 8 × attempts`.
     ///
     /// `kind` is an index of `OUTCOMES`, or below 0 to classify from `status` (0: none),
     /// `hint` (an index of `HINTS`) and the headers. `input` below 0: the usage is unknown.
+    /// `hint` with `NO_RETRY` set: the job is not retried whatever the outcome (a stream that
+    /// failed after its first chunk reached the caller).
     #[allow(clippy::too_many_arguments)]
     pub fn finish(&mut self, now: f64, job: f64, kind: i32, status: u32, hint: u32, input: f64, output: f64) -> *const f64 {
+        let may_retry = hint & NO_RETRY == 0;
+        let hint = hint & !NO_RETRY;
         let feedback = std::mem::take(&mut self.feedback);
         let kind = match usize::try_from(kind).ok().and_then(|k| OUTCOMES.get(k)) {
             Some(&k) => k,
@@ -297,11 +278,17 @@ impl Core {
             }
         };
         let usage = optional(input).map(|input| Usage { input, output: optional(output).unwrap_or(0) });
-        let verdict = match self.scheduler.finish(millis(now), job as u64, Outcome { kind, usage, feedback }) {
+        let outcome = Outcome { kind, usage, feedback };
+        let ended = if may_retry { self.scheduler.finish(millis(now), job as u64, outcome) } else { self.scheduler.finish_final(millis(now), job as u64, outcome) };
+        let verdict = match ended {
             Verdict::Done => 0.0,
             Verdict::Failed => 1.0,
             Verdict::Retry { .. } => 2.0,
             Verdict::Exhausted { attempts, budget } => 3.0 + 4.0 * budget as u8 as f64 + 8.0 * attempts as f64,
+            Verdict::Late { left_ms, needed_ms, why } => {
+                self.rejected = rejection(Rejection::Deadline { left_ms, needed_ms, why });
+                4.0
+            }
             Verdict::Unknown => -1.0,
         };
         self.scheduler.poll(millis(now));
@@ -310,59 +297,50 @@ impl Core {
         self.out.as_ptr()
     }
 
+    /// For tests only: traps on purpose (a panic, which `panic = "abort"` makes a wasm
+    /// `unreachable`: JS sees a `WebAssembly.RuntimeError`), as a bug in the core would. This
+    /// `Core` is unusable afterwards (its borrow flag stays taken); others are not touched.
+    #[wasm_bindgen(js_name = __trapForTests)]
+    pub fn trap_for_tests(&mut self) {
+        panic!("a trap forced by a test");
+    }
+
     /// Takes a job that is not running out. Returns whether it was waiting.
     pub fn cancel(&mut self, now: f64, job: f64) -> bool {
         self.scheduler.cancel(millis(now), job as u64)
     }
 
-    /// A snapshot as JSON (not on the hot path).
-    #[wasm_bindgen(js_name = statsJson)]
-    pub fn stats_json(&self) -> String {
-        let s = self.scheduler.stats();
-        let c = s.counters;
-        let limits: Vec<String> = s
-            .limits
-            .iter()
-            .map(|l| {
-                format!(
-                    r#"{{"name":"{}","limit":{},"windowMs":{},"capacity":{},"available":{},"learned":{}}}"#,
-                    l.kind.name(),
-                    l.limit,
-                    l.window_ms,
-                    l.capacity,
-                    l.available,
-                    l.learned
-                )
-            })
-            .collect();
-        let gate = s.gate_closed_until.map_or("null".to_string(), |t| t.to_string());
-        format!(
-            concat!(
-                r#"{{"inFlight":{},"queued":{},"backingOff":{},"concurrencyLimit":{},"keys":{},"gateClosedUntil":{},"#,
-                r#""submitted":{},"admitted":{},"completed":{},"failed":{},"rejected":{},"expired":{},"cancelled":{},"lost":{},"#,
-                r#""timedOut":{},"retried":{},"retriesExhausted":{},"rateLimited":{},"gateClosed":{},"limitsLearned":{},"limits":[{}]}}"#
-            ),
-            s.in_flight,
-            s.queued,
-            s.backing_off,
-            s.concurrency_limit,
-            s.keys,
-            gate,
-            c.submitted,
-            c.admitted,
-            c.completed,
-            c.failed,
-            c.rejected,
-            c.expired,
-            c.cancelled,
-            c.lost,
-            c.timed_out,
-            c.retried,
-            c.retries_exhausted,
-            c.rate_limited,
-            c.gate_closed,
-            c.limits_learned,
-            limits.join(",")
-        )
+    /// Pauses the queue (nothing starts) or lets it go again; the host polls after.
+    #[wasm_bindgen(js_name = setPaused)]
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused {
+            self.scheduler.pause_queue();
+        } else {
+            self.scheduler.resume_queue();
+        }
+    }
+
+    /// Changes limits at run time: see [`wire::reconfigure`].
+    pub fn reconfigure(&mut self, now: f64, settings: &[f64]) {
+        wire::reconfigure(&mut self.scheduler, now, settings);
+    }
+
+    /// Jobs waiting to start (a cheap read, for backpressure).
+    pub fn queued(&self) -> f64 {
+        self.scheduler.queued() as f64
+    }
+
+    /// A snapshot, laid out as `statsFields()` says, then a row of `STATS_LIMIT_ROW` numbers
+    /// per budget (see `src/wire.rs`); read in place like the poll's output.
+    #[wasm_bindgen(js_name = statsPtr)]
+    pub fn stats_ptr(&mut self) -> *const f64 {
+        wire::stats_row(&self.scheduler.stats(), &mut self.stats_out);
+        self.stats_out.as_ptr()
+    }
+
+    /// The numbers `statsPtr` writes: how many, in all.
+    #[wasm_bindgen(js_name = statsLen)]
+    pub fn stats_len(&self) -> usize {
+        self.stats_out.len()
     }
 }

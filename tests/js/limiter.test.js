@@ -108,7 +108,7 @@ test('usage read from an Anthropic-shaped result settles input and output apart'
 
 test('reportUsage wins over the result, and overuse becomes a debt that delays', async (t) => {
   const clock = useFakeClock(t);
-  const limiter = new Limiter({ tokensPerMinute: 6_000 });
+  const limiter = new Limiter({ tokensPerMinute: 6_000, calibrate: false }); // the debt alone (calibration would also raise the next reservation)
   await limiter.schedule((ctx) => {
     ctx.reportUsage({ inputTokens: 5_000, outputTokens: 3_000 }); // a stream: the result has no usage
     return 'streamed';
@@ -344,4 +344,15 @@ test('an attempt that never ends gives its slot back when its lease runs out', a
   await clock.tickAsync(60_000);
   assert.deepEqual(await next, { at: 60_000, value: 'next' });
   assert.equal(limiter.stats().lost, 1);
+});
+
+test('reportUsage works destructured, as the README writes it: task({ signal, attempt, reportUsage })', async () => {
+  const limiter = new Limiter({ tokensPerMinute: 10_000 });
+  await limiter.schedule(({ signal, attempt, reportUsage }) => {
+    assert.equal(attempt, 1);
+    assert.equal(signal.aborted, false);
+    reportUsage({ inputTokens: 30, outputTokens: 20 });
+    return 'done';
+  }, { tokens: 1_000 });
+  assert.equal(limiter.stats().tokens.used, 50);
 });

@@ -32,6 +32,7 @@ const limiterCases = [
   [{ retry: { budget: { ttl: 5 } } }, TypeError, /^Unknown option `ttl` in `retry.budget`; known options: ttlMs, minPerSec, percent$/],
   [{ retry: { tries: 3 } }, TypeError, /^Unknown option `tries` in `retry`; known options: maxAttempts, /],
   [{ adaptiveConcurrency: 1 }, TypeError, 'Expected `adaptiveConcurrency` to be a boolean, got 1'],
+  [{ calibrate: 'yes' }, TypeError, 'Expected `calibrate` to be a boolean, got "yes" (a string)'],
   [{ gate: 'tenant' }, RangeError, 'Expected `gate` to be "limiter" or "key", got "tenant" (a string)'],
   [{ gate: true }, TypeError, 'Expected `gate` to be "limiter" or "key", got true'],
   [{ seed: -1 }, RangeError, 'Expected `seed` to be an integer ≥ 0, got -1'],

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Limiter, SluiceInternalError, SluiceError } from 'sluice';
 import { trapForTests } from '../../js/src/limiter.js';
 import { pickHeaders } from '../../js/src/outcome.js';
+import { wasmMemory } from '../../js/wasm/sluice.js';
 import { useFakeClock, deferred } from './support/clock.js';
 
 const sleeper = (ms, value) => () => new Promise((resolve) => setTimeout(() => resolve(value), ms));
@@ -154,4 +155,21 @@ test('a huge header value never crosses into wasm; ordinary ones do', () => {
   const huge = 'x'.repeat(16 * 1024 * 1024);
   const picked = pickHeaders({ 'retry-after': huge, 'x-ratelimit-remaining-requests': '12' });
   assert.deepEqual(picked, { 'x-ratelimit-remaining-requests': '12' });
+});
+
+test('an attempt that ends right after the wasm memory grew is read from the new memory (its retry happens)', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ retry: { baseMs: 10, maxDelayMs: 10 } });
+  limiter.stats(); // reads the core's memory through a view of it
+  let calls = 0;
+  const job = limiter.schedule(() => {
+    calls += 1;
+    // The memory grows while the attempt runs: every view of the old buffer is now detached.
+    if (calls === 1) wasmMemory().grow(1);
+    return calls === 1 ? Promise.reject(Object.assign(new Error('503'), { status: 503 })) : 'ok';
+  });
+  await clock.tickAsync(100);
+  assert.equal(await job, 'ok');
+  assert.equal(calls, 2);
+  assert.equal(limiter.stats().inFlight, 0);
 });

@@ -3,12 +3,15 @@
 //   node tests/runtimes/run.js [--only name,name]   (names as printed, e.g. deno,chromium)
 import { existsSync, mkdirSync } from 'node:fs';
 import { bunCheck, denoCheck, nodeCheck, packedCheck } from './checks/native.js';
-import { chromiumSmoke } from './checks/chromium.js';
+import { chromiumSmoke, chromiumStream } from './checks/chromium.js';
 import { esbuildNode, esbuildWorkerd } from './checks/esbuild.js';
 import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
 import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
 import { workerdWaits } from './checks/workerd-waits.js';
+import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
+import { wwwPage } from './checks/www.js';
+import { workerdStream } from './checks/workerd-stream.js';
 import { workerdDurable } from './checks/workerd-durable.js';
 import { bin, outDir } from './lib/paths.js';
 
@@ -29,14 +32,19 @@ const checks = [
   ['workerd', workerdSmoke],
   ['workerd-shared', workerdSharedUnbundled],
   ['workerd-waits', workerdWaits],
+  ['workerd-stream', workerdStream],
   ['workerd-durable', workerdDurable],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
+  ['metrics-workerd', metricsWorkerd],
+  ['metrics-chromium', needs(bin.chromium, metricsChromium)],
+  ['chromium-stream', needs(bin.chromium, chromiumStream)],
   ['npm-pack', packedCheck],
   ['esbuild-node', esbuildNode],
   ['esbuild-workerd', esbuildWorkerd],
   ['types', typesCheck],
   ['example-worker', exampleWorker],
   ['example-browser', needs(bin.chromium, exampleBrowser)],
+  ['www', needs(bin.chromium, wwwPage)],
 ];
 
 const onlyArg = process.argv.indexOf('--only');

@@ -3,10 +3,13 @@
 // to type-check; if the types ever let one through, tsc reports the unused directive.
 import {
   AbortError,
+  ClearedError,
+  ClosedError,
   EstimateTooLargeError,
   Limiter,
   QueueFullError,
   QueueTimeoutError,
+  DeadlineError,
   RetryError,
   SluiceError,
   SluiceInternalError,
@@ -14,18 +17,27 @@ import {
   readUsage,
   type AttemptContext,
   type BudgetStats,
+  type CalibrationStats,
   type ClassifyInput,
   type LimitName,
+  type JobSettled,
   type LimiterEventMap,
+  type LimiterUpdate,
   type LimiterOptions,
   type LimiterStats,
   type OutcomeClass,
   type ScheduleOptions,
   type Task,
+  type KeyStats,
+  type TokenStats,
   type Usage,
 } from 'sluice';
 import * as fromInit from 'sluice/init';
-import { estimateAnthropic, estimateOpenAI, estimateTokens, type TokenEstimate } from 'sluice/estimate';
+import { estimateAnthropic, estimateGemini, estimateOpenAI, estimateTokens, type TokenEstimate } from 'sluice/estimate';
+import { createFetch, estimateRequest, type FetchOptions, type ThrottledFetch } from 'sluice/fetch';
+import { metrics } from '@opentelemetry/api';
+import { instrument } from 'sluice/otel';
+import { prometheus, type PrometheusMetrics } from 'sluice/prometheus';
 
 /** Fails to compile unless X and Y are the same type. */
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;
@@ -45,6 +57,7 @@ const options: LimiterOptions = {
   adaptiveConcurrency: false,
   gate: 'key',
   seed: 42,
+  latencyQuantile: 0.95,
   classify: ({ result, error, status, headers }: ClassifyInput): OutcomeClass | undefined =>
     status === 418 || headers['x-teapot'] !== undefined ? 'fatal' : result === 'retry me' || error instanceof RangeError ? 'retryable' : undefined,
 };
@@ -74,9 +87,14 @@ const reply = limiter.schedule(
     assertType<Equal<typeof attempt, number>>();
     return createCompletion({ model: 'gpt' }, { signal });
   },
-  { tokens: 1_200, priority: 1, key: 'tenant-a', signal: controller.signal, maxWaitMs: 5_000, timeoutMs: 30_000 },
+  { tokens: 1_200, priority: 1, key: 'tenant-a', signal: controller.signal, maxWaitMs: 5_000, timeoutMs: 30_000, deadline: Date.now() + 10_000 },
 );
 assertType<Equal<typeof reply, Promise<ChatCompletion>>>();
+
+// Streams: held by default; `stream: false` opts out; the two stall timeouts.
+limiter.schedule(({ signal }) => createCompletion({ model: 'gpt' }, { signal }), { stream: false, firstChunkTimeoutMs: 5_000, idleTimeoutMs: 10_000 });
+// @ts-expect-error: `stream` is a boolean
+limiter.schedule(() => 1, { stream: 'no' });
 
 // A task's value is unwrapped once, whether it returns a value or a promise of one.
 assertType<Equal<ReturnType<typeof limiter.schedule<number>>, Promise<number>>>();
@@ -158,6 +176,12 @@ const gateUntil: number | null = stats.gateClosedUntil;
 const learned: boolean | undefined = stats.budgets.tokensPerMinute?.learned;
 const rpm: BudgetStats | undefined = stats.budgets.requestsPerMinute;
 const level: number | undefined = rpm?.available;
+const calibration: CalibrationStats | null = stats.calibration;
+const inputRatio: number | undefined = calibration?.input;
+const typical: number | undefined = stats.calibration?.typicalInputTokens;
+new Limiter({ calibrate: false });
+// @ts-expect-error: calibrate is a boolean
+new Limiter({ calibrate: 'yes' });
 const limitName: LimitName = 'tokensPerDay';
 // @ts-expect-error: no such limit
 const badLimitName: LimitName = 'tokensPerHour';
@@ -172,7 +196,15 @@ async function handle(): Promise<string> {
       return `queue full at ${e.maxQueue}`;
     }
     if (e instanceof QueueTimeoutError) return `waited ${e.waitedMs} of ${e.maxWaitMs}`;
-    if (e instanceof TimeoutError) return `timed out after ${e.timeoutMs}`;
+    if (e instanceof TimeoutError) {
+      assertType<Equal<typeof e.option, 'timeoutMs' | 'firstChunkTimeoutMs' | 'idleTimeoutMs'>>();
+      return `timed out after ${e.timeoutMs} (${e.option})`;
+    }
+    if (e instanceof DeadlineError) {
+      assertType<Equal<typeof e.code, 'DEADLINE'>>();
+      const why: 'expired' | 'budget' | 'latency' | 'backoff' = e.why;
+      return `late (${why}): ${e.leftMs} ms left, ${e.neededMs} needed, after ${String(e.cause)}`;
+    }
     if (e instanceof AbortError) return `aborted: ${String(e.reason)}`;
     if (e instanceof RetryError) return `gave up after ${e.attempts} (${e.status ?? 'no status'}, budget ${e.budgetExhausted}) ${e.response?.status}`;
     if (e instanceof EstimateTooLargeError) {
@@ -187,7 +219,7 @@ async function handle(): Promise<string> {
     throw e;
   }
 }
-const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new QueueFullError(4), new SluiceInternalError(new Error('trap'))];
+const errors: SluiceError[] = [new AbortError('why'), new QueueTimeoutError(5, 10), new TimeoutError(100), new DeadlineError(20, 900, 'latency'), new QueueFullError(4), new SluiceInternalError(new Error('trap'))];
 const rangeError: RangeError = new EstimateTooLargeError('tokens', 10, 'tokensPerMinute', 5);
 
 const usage: Usage | null = readUsage({ usage: { prompt_tokens: 1, completion_tokens: 2 } });
@@ -206,4 +238,71 @@ fromInit.init(fetch('/sluice_bg.wasm'));
 // @ts-expect-error: init needs to be told where the wasm is
 fromInit.init();
 
+// wrap: the attempt context is `this` for a function that wants it.
+const ask = limiter.wrap(function (body: object) {
+  assertType<Equal<typeof this, AttemptContext>>();
+  return createCompletion(body, { signal: this.signal });
+});
+assertType<Equal<typeof ask, (body: object) => Promise<ChatCompletion>>>();
+
+// Per-job events.
+limiter.on('queued', ({ id, key, priority }) => `${id} ${key ?? ''} ${priority}`);
+limiter.on('started', ({ attempt, waitMs }) => attempt + waitMs);
+limiter.on('settled', (detail: JobSettled) => {
+  const latency: number = detail.latencyMs;
+  const used: number | undefined = detail.usage?.inputTokens;
+  if (detail.outcome === 'rejected') return String(detail.error);
+  // @ts-expect-error: a fulfilled job has no error
+  return detail.error;
+});
+limiter.addEventListener('settled', (event) => event.detail.attempts);
+
+// Control.
+limiter.pause();
+limiter.resume();
+const cleared: number = limiter.clear();
+const closing: Promise<void> = limiter.close({ drain: false });
+limiter.close();
+const update: LimiterUpdate = { maxConcurrent: 16, maxQueue: 0, tokensPerMinute: 2_000_000 };
+limiter.update(update);
+// @ts-expect-error: the seed is set once, at construction
+limiter.update({ seed: 1 });
+const below: Promise<void> = limiter.onQueueBelow(100);
+const paused: boolean = stats.paused;
+const tokens: TokenStats = stats.tokens;
+const tenant: KeyStats | undefined = stats.byKey['tenant-a'];
+const tenantCounts: number[] = tenant ? [tenant.waiting, tenant.running, tenant.completed, tenant.failed, tenant.retried, tenant.inputTokens, tenant.outputTokens] : [];
+const tokenCounts: number[] = [tokens.reserved, tokens.refunded, tokens.input, tokens.output, tokens.used];
+const more: SluiceError[] = [new ClearedError(), new ClosedError()];
+const closedCode: 'CLOSED' = new ClosedError().code;
+
+// sluice/fetch: a fetch for the SDKs, and the estimates it makes.
+const fetchOptions: FetchOptions = {
+  fetch: (input, init) => fetch(input, init),
+  estimate: (body, url) => (url.endsWith('/embeddings') ? { tokens: 100 } : undefined),
+  key: 'tenant-a',
+  priority: 1,
+  maxWaitMs: 10_000,
+  timeoutMs: 60_000,
+};
+const throttled: ThrottledFetch = createFetch(limiter, fetchOptions);
+const response: Promise<Response> = throttled('https://api.example.com/v1/chat/completions', { method: 'POST', body: '{}' });
+createFetch(limiter);
+// @ts-expect-error: createFetch needs the limiter
+createFetch({ fetch });
+const guessed = estimateRequest({ contents: [] }, 'https://example.com');
+const gemini: TokenEstimate = estimateGemini({ contents: [{ parts: [{ text: 'hi' }] }] }, { defaultMaxTokens: 100 });
+
+export { tenantCounts, ask, cleared, closing, below, paused, tokenCounts, more, closedCode, response, guessed, gemini };
+
+// sluice/otel takes the application's own Meter; sluice/prometheus is a registry.
+const stopMetrics: () => void = instrument(limiter, { meter: metrics.getMeter('my-app'), attributes: { 'sluice.limiter': 'openai' }, maxKeys: 5, genAi: true });
+// @ts-expect-error: the meter is required
+instrument(limiter, { attributes: {} });
+const registry: PrometheusMetrics = prometheus();
+const removeFromRegistry: () => void = registry.add(limiter, { labels: { provider: 'openai' } });
+const exposition: string = registry.text();
+const contentType: string = registry.contentType;
+
+export { stopMetrics, removeFromRegistry, exposition, contentType };
 export { handle, idle, counts, level, limitName, badLimitName, errors, rangeError, s, loaded, counted, raw, gateUntil, learned };

@@ -7,6 +7,7 @@
 // as the other peers do: twice the real ones (the same factor as their concurrency guess).
 
 import { ParallelProcessor } from '../cookbook.js';
+import { inputEstimate } from '../workload.js';
 
 export const name = 'cookbook';
 export const label = 'OpenAI cookbook processor (port)';
@@ -19,7 +20,7 @@ export function create(ctx) {
   const processor = new ParallelProcessor({ ...options, call: (req) => client.chat.completions.create(req), poll: ctx.cookbookPoll ?? 0 });
   return {
     config: options,
-    submit: (job, index) => processor.add(ctx.body(job, index), job.input + job.maxTokens),
+    submit: (job, index) => processor.add(ctx.body(job, index), inputEstimate(job) + job.maxTokens),
     close: () => processor.close(),
   };
 }

@@ -1,14 +1,16 @@
 // sluice: the limits when known (else only the concurrency guess, and the limits are learned
 // from the x-ratelimit-* headers), each job's estimate (input + max_tokens, split), its
 // priority and tenant key. The SDK's retries off (sluice owns them); the task returns the
-// SDK's `.withResponse()` so that sluice reads the headers of successes too.
+// SDK's `.withResponse()` so that sluice reads the headers of successes too (sluice-plain.js:
+// without it, as the README's first example).
 
 import { Limiter } from '../../lib/sluice.js';
+import { inputEstimate } from '../workload.js';
 
 export const name = 'sluice';
 export const label = 'sluice';
 
-export function create(ctx) {
+export function create(ctx, { withResponse = true } = {}) {
   const client = ctx.client({ maxRetries: 0 });
   const options = ctx.known
     ? { requestsPerMinute: ctx.sc.limits.rpm, tokensPerMinute: ctx.sc.limits.tpm, seed: ctx.seed }
@@ -18,8 +20,11 @@ export function create(ctx) {
     config: options,
     limiter,
     submit: (job, index) =>
-      limiter.schedule(({ signal }) => client.chat.completions.create(ctx.body(job, index), { signal }).withResponse(), {
-        inputTokens: job.input,
+      limiter.schedule(({ signal }) => {
+        const call = client.chat.completions.create(ctx.body(job, index), { signal });
+        return withResponse ? call.withResponse() : call;
+      }, {
+        inputTokens: inputEstimate(job),
         maxOutputTokens: job.maxTokens,
         priority: job.priority,
         key: job.tenant || undefined,

@@ -4,10 +4,12 @@
 // retried by sluice, once the provider's Retry-After has passed.
 //
 //   POST /v1/chat/completions   { "model": "...", "messages": [...], "max_tokens": 300 }
+//   (with "stream": true, the server-sent events pass through as they come; the request holds
+//   its slot until its client has read them all or gone away)
 //
 // Configuration (wrangler.jsonc): LLM_API_URL and the limits as vars, the key as a secret:
 //   npx wrangler secret put LLM_API_KEY
-import { Limiter, QueueFullError, QueueTimeoutError, RetryError } from 'sluice';
+import { AbortError, Limiter, QueueFullError, QueueTimeoutError, RetryError } from 'sluice';
 import { estimateOpenAI } from 'sluice/estimate';
 
 // The coordinator: one Durable Object per account and model holds the account's limits and
@@ -51,27 +53,38 @@ export default {
       return json(400, { error: { message: `Bad request: ${e.message}` } });
     }
 
+    const call = ({ signal }) =>
+      fetch(env.LLM_API_URL, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${env.LLM_API_KEY}` },
+        body: JSON.stringify(body),
+        signal,
+      });
+    // request.signal fires when the client goes away (the `enable_request_signal` compatibility
+    // flag): a waiting job leaves the queue, a running call is aborted and gives its slot back at
+    // once, instead of holding it until `attemptLeaseMs`.
+    const options = { ...estimate, signal: request.signal, maxWaitMs: 20_000, timeoutMs: 60_000 };
     try {
+      if (body.stream === true) {
+        // A streamed answer: sluice hands back a Response whose body reads through it (held until
+        // read to the end, settled from the usage chunk), and this request returns that body.
+        // `timeoutMs` bounds the wait for the first chunk; `idleTimeoutMs` each next one.
+        const upstream = await limiterFor(env).schedule(call, { ...options, idleTimeoutMs: 30_000 });
+        return new Response(upstream.body, { status: upstream.status, headers: { 'content-type': upstream.headers.get('content-type') ?? 'application/json' } });
+      }
       // The task runs in this request's own context: its fetch is this request's I/O. It
       // returns { data, response }: sluice reads the status and the rate-limit headers from
       // the response (a 429 or 5xx is retried) and the real token usage from the data.
-      const { data, response } = await limiterFor(env).schedule(
-        async ({ signal }) => {
-          const response = await fetch(env.LLM_API_URL, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${env.LLM_API_KEY}` },
-            body: JSON.stringify(body),
-            signal,
-          });
-          return { data: await response.json(), response };
-        },
-        { ...estimate, maxWaitMs: 20_000, timeoutMs: 60_000 },
-      );
+      const { data, response } = await limiterFor(env).schedule(async (ctx) => {
+        const response = await call(ctx);
+        return { data: await response.json(), response };
+      }, options);
       return json(response.status, data);
     } catch (e) {
       if (e instanceof QueueFullError || e instanceof QueueTimeoutError) {
         return json(503, { error: { message: `Busy: ${e.message}` } }, { 'retry-after': '5' });
       }
+      if (e instanceof AbortError) return json(499, { error: { message: 'The client went away' } });
       if (e instanceof RetryError) {
         return json(e.status ?? 502, { error: { message: e.message } }, { 'retry-after': '10' });
       }

@@ -23,6 +23,12 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
+/// `text[from..to]`, or "" past its end: `get`, not indexing, so that no slicing panic (and the
+/// string formatting its message needs) is compiled into the .wasm. The text is ASCII here.
+fn part(text: &str, from: usize, to: usize) -> &str {
+    text.get(from..to).unwrap_or("")
+}
+
 fn fixed(text: &str, digits: usize) -> Option<u64> {
     (text.len() == digits).then_some(())?;
     integer(text)
@@ -42,20 +48,20 @@ pub fn rfc3339(text: &str) -> Option<i64> {
     if text.len() > MAX_LEN || !text.is_ascii() || text.len() < 20 {
         return None;
     }
-    let (date, time) = (&text[..10], &text[11..]);
-    if !matches!(&text[10..11], "T" | "t" | " ") || &date[4..5] != "-" || &date[7..8] != "-" {
+    let (date, time) = (part(text, 0, 10), part(text, 11, text.len()));
+    if !matches!(part(text, 10, 11), "T" | "t" | " ") || part(date, 4, 5) != "-" || part(date, 7, 8) != "-" {
         return None;
     }
-    let year = fixed(&date[..4], 4)? as i64;
-    let month = fixed(&date[5..7], 2)? as u32;
-    let day = fixed(&date[8..10], 2)? as u32;
-    if &time[2..3] != ":" || &time[5..6] != ":" {
+    let year = fixed(part(date, 0, 4), 4)? as i64;
+    let month = fixed(part(date, 5, 7), 2)? as u32;
+    let day = fixed(part(date, 8, 10), 2)? as u32;
+    if part(time, 2, 3) != ":" || part(time, 5, 6) != ":" {
         return None;
     }
-    let hour = fixed(&time[..2], 2)?;
-    let minute = fixed(&time[3..5], 2)?;
-    let second = fixed(&time[6..8], 2)?;
-    let mut rest = &time[8..];
+    let hour = fixed(part(time, 0, 2), 2)?;
+    let minute = fixed(part(time, 3, 5), 2)?;
+    let second = fixed(part(time, 6, 8), 2)?;
+    let mut rest = part(time, 8, time.len());
     let mut millis = 0;
     if let Some(fraction) = rest.strip_prefix('.') {
         let end = fraction.find(|c: char| !c.is_ascii_digit()).unwrap_or(fraction.len());
@@ -63,19 +69,19 @@ pub fn rfc3339(text: &str) -> Option<i64> {
             return None;
         }
         // Milliseconds from the first three digits, padded: ".25" is 250.
-        let digits = &fraction[..end.min(3)];
+        let digits = part(fraction, 0, end.min(3));
         millis = integer(digits)? * 10u64.pow(3 - digits.len() as u32);
-        rest = &fraction[end..];
+        rest = part(fraction, end, fraction.len());
     }
     let offset_minutes: i64 = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && &rest[3..4] == ":" => {
-            let sign = match &rest[..1] {
+        _ if rest.len() == 6 && part(rest, 3, 4) == ":" => {
+            let sign = match part(rest, 0, 1) {
                 "+" => 1,
                 "-" => -1,
                 _ => return None,
             };
-            let (h, m) = (fixed(&rest[1..3], 2)?, fixed(&rest[4..6], 2)?);
+            let (h, m) = (fixed(part(rest, 1, 3), 2)?, fixed(part(rest, 4, 6), 2)?);
             if h > 23 || m > 59 {
                 return None;
             }
@@ -88,19 +94,19 @@ pub fn rfc3339(text: &str) -> Option<i64> {
 
 /// The HTTP date (IMF-fixdate) of RFC 9110: `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn http_date(text: &str) -> Option<i64> {
-    if text.len() != 29 || !text.is_ascii() || !text.ends_with(" GMT") || &text[3..5] != ", " {
+    if text.len() != 29 || !text.is_ascii() || !text.ends_with(" GMT") || part(text, 3, 5) != ", " {
         return None;
     }
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let day = fixed(&text[5..7], 2)? as u32;
-    let month = MONTHS.iter().position(|m| *m == &text[8..11])? as u32 + 1;
-    let year = fixed(&text[12..16], 4)? as i64;
-    if &text[7..8] != " " || &text[11..12] != " " || &text[16..17] != " " || &text[19..20] != ":" || &text[22..23] != ":" {
+    let day = fixed(part(text, 5, 7), 2)? as u32;
+    let month = MONTHS.iter().position(|m| *m == part(text, 8, 11))? as u32 + 1;
+    let year = fixed(part(text, 12, 16), 4)? as i64;
+    if part(text, 7, 8) != " " || part(text, 11, 12) != " " || part(text, 16, 17) != " " || part(text, 19, 20) != ":" || part(text, 22, 23) != ":" {
         return None;
     }
-    let hour = fixed(&text[17..19], 2)?;
-    let minute = fixed(&text[20..22], 2)?;
-    let second = fixed(&text[23..25], 2)?;
+    let hour = fixed(part(text, 17, 19), 2)?;
+    let minute = fixed(part(text, 20, 22), 2)?;
+    let second = fixed(part(text, 23, 25), 2)?;
     epoch_ms(year, month, day, hour, minute, second, 0)
 }
 

@@ -16,9 +16,9 @@ pub fn go_duration(text: &str) -> Option<u64> {
     let mut rest = text;
     while !rest.is_empty() {
         let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_end);
+        let (number, after) = rest.split_at_checked(number_end)?;
         let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
-        let (unit, next) = after.split_at(unit_end);
+        let (unit, next) = after.split_at_checked(unit_end)?;
         let ns_per_unit: u64 = match unit {
             "h" => 3_600_000_000_000,
             "m" => 60_000_000_000,

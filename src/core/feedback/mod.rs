@@ -38,11 +38,13 @@ pub struct Feedback {
     /// `x-should-retry`: the provider's own verdict, which overrides the status.
     pub should_retry: Option<bool>,
     pub observations: Vec<Observation>,
+    /// The limit a 429's error body names (tokens, input or output tokens, requests), if any.
+    pub limit_named: Option<Resource>,
 }
 
 impl Feedback {
     pub fn is_empty(&self) -> bool {
-        self.retry_after_ms.is_none() && self.should_retry.is_none() && self.observations.is_empty()
+        self.retry_after_ms.is_none() && self.should_retry.is_none() && self.observations.is_empty() && self.limit_named.is_none()
     }
 }
 

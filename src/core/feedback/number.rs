@@ -27,7 +27,7 @@ pub fn decimal_scaled(text: &str, scale: u64) -> Option<u64> {
     }
     let mut value = value * scale as u128;
     // Only the first 9 fraction digits matter; the rest could not change a millisecond.
-    let digits = &fraction[..fraction.len().min(9)];
+    let digits = fraction.get(..fraction.len().min(9))?;
     if !digits.is_empty() {
         let numerator: u128 = digits.bytes().fold(0, |n, b| n * 10 + (b - b'0') as u128) * scale as u128;
         let denominator = 10u128.pow(digits.len() as u32);

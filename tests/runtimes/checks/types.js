@@ -29,6 +29,10 @@ function declared() {
     init: values(files[1]),
     limiterOptions: propertiesOf('LimiterOptions'),
     scheduleOptions: propertiesOf('ScheduleOptions'),
+    stats: propertiesOf('LimiterStats'),
+    tokenStats: propertiesOf('TokenStats'),
+    calibrationStats: propertiesOf('CalibrationStats'),
+    budgetStats: propertiesOf('BudgetStats'),
   };
 }
 
@@ -67,5 +71,11 @@ export async function typesCheck() {
   compare('exports of sluice/init', typed.init, Object.keys(await import('sluice/init')).sort());
   compare('LimiterOptions', typed.limiterOptions, knownOptions((o) => new sluice.Limiter(o)));
   compare('ScheduleOptions', typed.scheduleOptions, knownOptions((o) => new sluice.Limiter().schedule(() => 1, o)));
-  return `tsc ${ts.version}: nodenext (import, require) and bundler resolution; the .d.ts has the package's exports and options`;
+  // stats(): the keys the core and the wrapper put there, against what the types declare.
+  const stats = new sluice.Limiter({ tokensPerMinute: 1_000 }).stats();
+  compare('LimiterStats', typed.stats, Object.keys(stats).sort());
+  compare('TokenStats', typed.tokenStats, Object.keys(stats.tokens).sort());
+  compare('CalibrationStats', typed.calibrationStats, Object.keys(stats.calibration).sort());
+  compare('BudgetStats', typed.budgetStats, Object.keys(stats.budgets.tokensPerMinute).sort());
+  return `tsc ${ts.version}: nodenext (import, require) and bundler resolution; the .d.ts has the package's exports, options and stats() keys`;
 }

@@ -25,14 +25,23 @@ export async function startStaticServer({ prefixes, proxy }) {
     if (proxy && req.method === 'POST' && url.pathname.startsWith(proxy.prefix)) {
       const chunks = [];
       for await (const chunk of req) chunks.push(chunk);
+      // The answer passes through as it comes (a stream of server-sent events chunk by chunk);
+      // a page that goes away closes the upstream request too.
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
       const upstream = await fetch(new URL(url.pathname + url.search, proxy.to), {
         method: 'POST',
         headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
         body: Buffer.concat(chunks),
+        signal: gone.signal,
       });
-      const body = Buffer.from(await upstream.arrayBuffer());
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-      res.end(body);
+      try {
+        for await (const chunk of upstream.body) res.write(chunk);
+      } catch {
+        // the page went away mid-answer
+      }
+      res.end();
       return;
     }
     if (url.pathname === '/favicon.ico') {

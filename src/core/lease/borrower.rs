@@ -163,13 +163,7 @@ impl Borrower {
     /// What to hold: what waits, plus the recent demand over the limit's horizon (see
     /// [`horizon_ms`]) and a round trip.
     fn want(&self, need: &[u64; KINDS]) -> [u64; KINDS] {
-        std::array::from_fn(|k| match self.limits[k] {
-            Some(l) => {
-                let ahead = horizon_ms(l.limit, l.capacity, l.window_ms) as f64;
-                (need[k] + (self.rate[k] * (ahead + self.rtt_ms)).round() as u64).min(l.capacity)
-            }
-            None => 0,
-        })
+        std::array::from_fn(|k| self.limits[k].map_or(0, |l| want_of(l, need[k], self.rate[k], self.rtt_ms)))
     }
 
     /// The shortest horizon of the limits.
@@ -267,16 +261,31 @@ impl Borrower {
         let dt = now.saturating_sub(from) as u128;
         let mut delta = [0; KINDS];
         for k in 0..KINDS {
-            let Some(l) = self.limits[k] else { continue };
-            self.accrued[k] += l.limit as u128 * dt;
-            let per_token = l.window_ms as u128 * n;
-            let tokens = self.accrued[k] / per_token;
-            self.accrued[k] -= tokens * per_token;
-            let room = ((l.capacity as u128 / n).max(1) as i64 - held[k].max(0)).max(0);
-            delta[k] = (tokens as i64).min(room);
+            if let Some(l) = self.limits[k] {
+                delta[k] = accrue(&mut self.accrued[k], l, dt, n, held[k]);
+            }
         }
         Some(delta)
     }
+}
+
+/// What to hold of one limit (see [`Borrower::want`]). Never inlined (see `local::whole`).
+#[inline(never)]
+fn want_of(l: Limit, need: u64, rate: f64, rtt_ms: f64) -> u64 {
+    let ahead = horizon_ms(l.limit, l.capacity, l.window_ms) as f64;
+    (need + (rate * (ahead + rtt_ms)).round() as u64).min(l.capacity)
+}
+
+/// The own share of one limit that accrued over `dt` (carrying the fraction in `accrued`), up
+/// to `1/n` of its burst held. Never inlined (see `local::whole`).
+#[inline(never)]
+fn accrue(accrued: &mut u128, l: Limit, dt: u128, n: u128, held: i64) -> i64 {
+    *accrued += l.limit as u128 * dt;
+    let per_token = l.window_ms as u128 * n;
+    let tokens = *accrued / per_token;
+    *accrued -= tokens * per_token;
+    let room = ((l.capacity as u128 / n).max(1) as i64 - held.max(0)).max(0);
+    (tokens as i64).min(room)
 }
 
 #[cfg(test)]

@@ -12,23 +12,20 @@ impl Budget {
     pub fn enter_lease_mode(&mut self, now: Millis) {
         self.refill(now);
         for (_, bucket) in self.active_mut() {
-            bucket.lower_to(0);
+            empty(bucket);
         }
         self.leased_until = Some(now);
     }
 
     /// What each limit's bucket holds (negative: a debt), by kind; 0 for a limit not set.
     pub fn held(&self) -> [i64; KINDS] {
-        std::array::from_fn(|k| self.bucket(LimitKind::ALL[k]).map_or(0, |b| b.available()))
+        std::array::from_fn(|k| self.bucket(LimitKind::ALL[k]).map_or(0, whole))
     }
 
     /// Adds `delta` to each bucket (negative: takes it off), to be spent until `until`.
     pub fn add_lease(&mut self, delta: &[i64; KINDS], until: Millis) {
         for (kind, bucket) in self.active_mut() {
-            match delta[kind.index()] {
-                d if d >= 0 => bucket.give_back(d as u64),
-                d => bucket.charge(d.unsigned_abs()),
-            }
+            add(bucket, delta[kind.index()]);
         }
         self.leased_until = Some(until);
     }
@@ -37,9 +34,30 @@ impl Budget {
     pub(crate) fn expire_lease(&mut self, until: Millis, now: Millis) {
         if now >= until {
             for (_, bucket) in self.active_mut() {
-                bucket.lower_to(0);
+                empty(bucket);
             }
         }
+    }
+}
+
+// One bucket at a time, never inlined: a loop over six buckets unrolled at opt-level 3 would
+// copy the i128 arithmetic six times into the .wasm every user loads.
+#[inline(never)]
+fn whole(bucket: &super::super::bucket::Bucket) -> i64 {
+    bucket.available()
+}
+
+#[inline(never)]
+fn empty(bucket: &mut super::super::bucket::Bucket) {
+    bucket.lower_to(0);
+}
+
+#[inline(never)]
+fn add(bucket: &mut super::super::bucket::Bucket, delta: i64) {
+    if delta >= 0 {
+        bucket.give_back(delta as u64);
+    } else {
+        bucket.charge(delta.unsigned_abs());
     }
 }
 

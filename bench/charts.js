@@ -25,8 +25,9 @@ const COLORS = {
   'sluice-budgets': '#5b9bea',
   'sluice-uncapped': '#5b9bea',
   'sluice-plain': '#8fbcf0',
+  'sluice-uncalibrated': '#b8c7d9',
 };
-const SHORT = { naive: 'naive + SDK retries', 'p-limit': 'p-limit + p-retry', 'p-queue': 'p-queue', bottleneck: 'Bottleneck', cookbook: 'cookbook (port)', sluice: 'sluice', 'sluice-uncapped': 'sluice, no cap', 'sluice-plain': 'sluice, no .withResponse()' };
+const SHORT = { naive: 'naive + SDK retries', 'p-limit': 'p-limit + p-retry', 'p-queue': 'p-queue', bottleneck: 'Bottleneck', cookbook: 'cookbook (port)', sluice: 'sluice', 'sluice-uncapped': 'sluice, no cap', 'sluice-plain': 'sluice, no .withResponse()', 'sluice-uncalibrated': 'sluice, calibrate: false' };
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';

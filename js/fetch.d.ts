@@ -7,10 +7,10 @@ export type FetchEstimate = { tokens?: number } | { inputTokens?: number; maxOut
 /** What `createFetch(limiter, options)` takes. */
 export interface FetchOptions {
   /** The fetch to call. Default: the global `fetch`, looked up at each call. */
-  fetch?: (input: any, init?: any) => Promise<Response>;
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   /**
-   * The job's estimate from the request's parsed JSON body and its URL. Default:
-   * {@link estimateRequest}. Return undefined for none.
+   * The job's estimate from the request's parsed JSON body (any JSON value) and its URL.
+   * Default: {@link estimateRequest}. Return undefined for none.
    */
   estimate?: (body: any, url: string) => FetchEstimate | undefined;
   /** As for `schedule()`. */
@@ -18,6 +18,9 @@ export interface FetchOptions {
   key?: ScheduleOptions['key'];
   maxWaitMs?: ScheduleOptions['maxWaitMs'];
   timeoutMs?: ScheduleOptions['timeoutMs'];
+  /** A `text/event-stream` answer holds its slot until its body has been read; these bound its stalls. */
+  firstChunkTimeoutMs?: ScheduleOptions['firstChunkTimeoutMs'];
+  idleTimeoutMs?: ScheduleOptions['idleTimeoutMs'];
 }
 
 /** A fetch-compatible function: `(input, init) => Promise<Response>`. */

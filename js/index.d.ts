@@ -355,7 +355,10 @@ export interface LimiterEventMap {
   limitchanged: { limit: LimitName; value: number; capacity: number; windowMs: number };
   /** The limiter gave up on a job (rejected, expired, retries exhausted). */
   dropped: { key: string; error: SluiceError | EstimateTooLargeError };
-  /** A job entered the limiter (`id` names it in its other events). Emitted only while someone listens. */
+  /**
+   * A job entered the limiter (`id` names it in its other events); one refused at submission
+   * never did (see `dropped`). Emitted only while someone listens.
+   */
   queued: { id: number; key: string | undefined; priority: number };
   /**
    * An attempt of a job begins; `waitMs` since it was queued (or since its last attempt ended).

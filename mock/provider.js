@@ -126,40 +126,6 @@ export async function startMockProvider(options) {
     if (!res.headersSent) send(res, answer.status, answer.headers, answer.body);
   };
 
-  /** A streamed answer: the unused output is given back when it ends, however it ended. */
-  const stream = async (res, dialect, n, call, body) => {
-    counts.inFlight += 1;
-    counts.peakInFlight = Math.max(counts.peakInFlight, counts.inFlight);
-    let sent;
-    try {
-      const outputTokens = outputTokensOf(call, body);
-      const now = o.now();
-      refillAll(now);
-      counts.lastResponseAt = now;
-      sent = await writeStream(res, {
-        headers: { ...dialect.limitHeaders(buckets), [dialect.requestIdHeader]: `req_mock${n}` },
-        events: dialect.streamEvents(call, outputTokens, n, body),
-        end: dialect.streamEnd,
-        error: dialect.streamError(),
-        fault: o.streamFault(n),
-        sleep,
-        firstMs: o.latency.baseMs,
-        perEventMs: o.latency.perOutputTokenMs,
-        counts: streams,
-      });
-    } finally {
-      counts.inFlight -= 1;
-    }
-    refillAll(o.now());
-    if (o.settle) {
-      buckets.tokens?.giveBack(call.maxTokens - sent.tokens);
-      buckets.output?.giveBack(call.maxTokens - sent.tokens);
-    }
-    counts.ok += 1;
-    counts.inputTokens += call.inputTokens;
-    counts.outputTokens += sent.tokens;
-  };
-
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
       if (!res.headersSent) send(res, 500, {}, { error: { type: 'api_error', message: String(e?.message ?? e) } });

@@ -17,8 +17,9 @@
 //! limiter.finish(2_500, job, Outcome { usage, ..Outcome::of(OutcomeKind::Success) });
 //! ```
 //!
-//! The core (this crate's root) is pure: time comes in on every call. The `wasm` module, built
-//! only for `wasm32`, binds it for the JavaScript package.
+//! The core (this crate's root) is pure: time comes in on every call. The `wire` module says
+//! what the settings and the stats look like as numbers (plain Rust, tested natively); the
+//! `wasm` module, built only for `wasm32`, binds the core for the JavaScript package.
 
 mod core;
 pub use crate::core::*;

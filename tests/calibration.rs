@@ -1,6 +1,7 @@
 //! Calibration on virtual time: estimates a quarter low, a quarter high, or noisy (±50 % per
 //! job, unbiased) against the simulated provider, which counts the real input and charges it
-//! plus `max_tokens` on admission; with and without rate-limit headers on its answers. The
+//! plus `max_tokens` on admission; with rate-limit headers on every answer, on its 429s only
+//! (a caller that returns the SDK's parsed answer, not `.withResponse()`), or on none. The
 //! ratio converges within the window (31 settled jobs), with no 429 storm meanwhile.
 
 mod sim;
@@ -60,9 +61,18 @@ struct Run {
     ratio_at_end: f64,
 }
 
-fn run(error: Error, headers: bool, calibrate: bool) -> Run {
+/// Which answers carry the rate-limit headers.
+#[derive(Clone, Copy, Debug)]
+enum Headers {
+    All,
+    RefusalsOnly,
+    None,
+}
+
+fn run(error: Error, headers: Headers, calibrate: bool) -> Run {
     let mut provider = SimProvider::new(RPM, TPM);
-    provider.headers = headers;
+    provider.headers = !matches!(headers, Headers::None);
+    provider.headers_on_success = matches!(headers, Headers::All);
     let config = Config { limits: vec![(LimitKind::TokensPerMinute, TPM)], seed: 11, calibrate, ..Config::default() };
     let mut sim = Sim::with_provider(Scheduler::new(config, 0).unwrap(), provider);
     let mut rng = Rng::new(5);
@@ -103,26 +113,26 @@ fn ideal_ms(error: Error) -> u64 {
 #[test]
 fn wrong_estimates_are_calibrated_without_a_429_storm() {
     for error in [Error::Low, Error::High, Error::Noisy] {
-        for headers in [true, false] {
+        for headers in [Headers::All, Headers::RefusalsOnly, Headers::None] {
             let r = run(error, headers, true);
             let ideal = ideal_ms(error);
             let truth = true_ratio(error);
             eprintln!(
-                "{error:?}, headers {headers}: {} 429s for {JOBS} jobs, makespan {:.3} × ideal, ratio {:.3} after {CALIBRATION_WINDOW} jobs, {:.3} at the end (truth {truth:.3})",
+                "{error:?}, headers {headers:?}: {} 429s for {JOBS} jobs, makespan {:.3} × ideal, ratio {:.3} after {CALIBRATION_WINDOW} jobs, {:.3} at the end (truth {truth:.3})",
                 r.refusals,
                 r.makespan as f64 / ideal as f64,
                 r.ratio_after_window,
                 r.ratio_at_end,
             );
-            assert_eq!(r.completed, JOBS, "{error:?}, headers {headers}: every job done");
-            assert!((r.refusals as f64) <= 0.01 * JOBS as f64, "{error:?}, headers {headers}: {} 429s", r.refusals);
+            assert_eq!(r.completed, JOBS, "{error:?}, headers {headers:?}: every job done");
+            assert!((r.refusals as f64) <= 0.01 * JOBS as f64, "{error:?}, headers {headers:?}: {} 429s", r.refusals);
             // Within the window the ratio is the truth (a biased estimate), or within 15 % of it
             // (±50 % noise: the middle half of 63 draws).
             let tolerance = if matches!(error, Error::Noisy) { 0.15 } else { 0.01 };
             for ratio in [r.ratio_after_window, r.ratio_at_end] {
-                assert!((ratio / truth - 1.0).abs() <= tolerance, "{error:?}, headers {headers}: ratio {ratio}, truth {truth}");
+                assert!((ratio / truth - 1.0).abs() <= tolerance, "{error:?}, headers {headers:?}: ratio {ratio}, truth {truth}");
             }
-            assert!((r.makespan as f64) <= 1.05 * ideal as f64, "{error:?}, headers {headers}: makespan {} ms, ideal {ideal} ms", r.makespan);
+            assert!((r.makespan as f64) <= 1.05 * ideal as f64, "{error:?}, headers {headers:?}: makespan {} ms, ideal {ideal} ms", r.makespan);
         }
     }
 }
@@ -131,8 +141,8 @@ fn wrong_estimates_are_calibrated_without_a_429_storm() {
 fn without_calibration_a_low_estimate_meets_429s() {
     // The same run with `calibrate: false` and no headers: the budget runs ahead of the provider
     // until debts settle, and the provider refuses. This is what calibration is for.
-    let r = run(Error::Low, false, false);
-    let calibrated = run(Error::Low, false, true);
+    let r = run(Error::Low, Headers::None, false);
+    let calibrated = run(Error::Low, Headers::None, true);
     eprintln!(
         "low estimates, no headers: {} 429s uncalibrated ({} of {JOBS} jobs done), {} calibrated",
         r.refusals, r.completed, calibrated.refusals

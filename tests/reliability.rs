@@ -269,3 +269,27 @@ mod learned {
         assert_eq!(s.stats().queued, 1, "the retry, its backoff over, waits for the budget");
     }
 }
+
+/// A limit learned while a job's attempt ran, too small for that job: its retry could never
+/// start, and waited with no wake-up, for ever. It is rejected when its backoff ends.
+#[test]
+fn a_retry_too_large_for_a_limit_learned_meanwhile_is_rejected_not_stranded() {
+    use sluice::{LimitKind, Observation, Rejection, Resource, Verdict};
+    let mut s = Scheduler::new(Config { max_concurrent: Some(2), ..Config::default() }, 0).unwrap();
+    let big = s.submit(0, JobSpec { cost: Cost::total(5_000), ..keyed("") }).unwrap();
+    let small = s.submit(0, keyed("")).unwrap();
+    s.poll(0);
+    assert_eq!(started(&mut s), vec![big, small]);
+    let tiny = Observation { resource: Some(Resource::Tokens), limit: Some(100), ..Observation::default() };
+    let outcome = Outcome { feedback: Feedback { observations: vec![tiny], ..Feedback::default() }, ..Outcome::of(OutcomeKind::Failure) };
+    s.finish(10, small, outcome);
+    assert_eq!(s.limit(LimitKind::TokensPerMinute).map(|l| l.limit), Some(100));
+    let Verdict::Retry { at } = s.finish(20, big, Outcome::of(OutcomeKind::Retryable)) else { panic!("a retry") };
+    s.poll(at);
+    let decisions: Vec<Decision> = s.drain().collect();
+    assert!(
+        matches!(decisions[..], [Decision::Reject { job, reason: Rejection::TooLarge(_) }] if job == big),
+        "{decisions:?}"
+    );
+    assert_eq!(s.stats().queued + s.stats().backing_off, 0);
+}

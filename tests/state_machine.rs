@@ -20,8 +20,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, FileFailurePersistence, TestRunner};
 use sluice::{
-    burst_capacity, parse_headers, Config, Cost, Decision, JobId, JobSpec, LimitKind, Outcome, OutcomeKind, RetryBudgetConfig,
-    RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
+    burst_capacity, parse_headers, Config, Cost, Decision, JobId, JobSpec, LimitKind, Observation, Outcome, OutcomeKind, Resource,
+    RetryBudgetConfig, RetryPolicy, Scheduler, Usage, Verdict, FULL_BURST,
 };
 
 const KEYS: [&str; 6] = ["", "tenant-a", "tenant-b", "tenant-c", "line\nbreak", "ünï"];
@@ -86,7 +86,8 @@ enum Op {
     Submit { priority: f64, key: usize, cost: Cost, max_wait_ms: Option<u64> },
     Poll,
     /// Ends the running attempt picked by `pick` (an index into those running, modulo).
-    Finish { pick: usize, kind: OutcomeKind, usage: Option<Usage>, headers: Vec<(usize, usize)> },
+    /// `raw`: observations a host made itself, with any values (the parser never makes some).
+    Finish { pick: usize, kind: OutcomeKind, usage: Option<Usage>, headers: Vec<(usize, usize)>, raw: Vec<Observation> },
     /// Finishes an id that is not running: ended, waiting, or never made.
     FinishStray { pick: usize, made_up: JobId },
     /// Cancels a job picked among every id seen (live or ended).
@@ -124,13 +125,33 @@ fn kind() -> impl Strategy<Value = OutcomeKind> {
     ])
 }
 
+fn observation() -> impl Strategy<Value = Observation> {
+    let resource = prop::sample::select(vec![Resource::Requests, Resource::Tokens, Resource::InputTokens, Resource::OutputTokens]);
+    let value = || prop::option::of(prop_oneof![Just(0u64), 1..100u64, amount()]);
+    (prop::option::weighted(0.9, resource), value(), value(), value(), value()).prop_map(
+        |(resource, limit, remaining, reset_ms, window_ms)| Observation { resource, limit, remaining, reset_ms, window_ms },
+    )
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (priority(), 0..KEYS.len(), cost(), prop::option::weighted(0.3, prop_oneof![0..60_000u64, any::<u64>()]))
             .prop_map(|(priority, key, cost, max_wait_ms)| Op::Submit { priority, key, cost, max_wait_ms }),
         4 => Just(Op::Poll),
-        5 => (any::<usize>(), kind(), prop::option::of((amount(), amount())), prop::collection::vec((0..HEADER_NAMES.len(), 0..HEADER_VALUES.len()), 0..6))
-            .prop_map(|(pick, kind, usage, headers)| Op::Finish { pick, kind, usage: usage.map(|(input, output)| Usage { input, output }), headers }),
+        5 => (
+            any::<usize>(),
+            kind(),
+            prop::option::of((amount(), amount())),
+            prop::collection::vec((0..HEADER_NAMES.len(), 0..HEADER_VALUES.len()), 0..6),
+            prop::collection::vec(observation(), 0..2),
+        )
+            .prop_map(|(pick, kind, usage, headers, raw)| Op::Finish {
+                pick,
+                kind,
+                usage: usage.map(|(input, output)| Usage { input, output }),
+                headers,
+                raw,
+            }),
         1 => (any::<usize>(), any::<u64>()).prop_map(|(pick, made_up)| Op::FinishStray { pick, made_up }),
         2 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
         4 => prop_oneof![
@@ -333,8 +354,13 @@ fn step(s: &mut Scheduler, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
             if let Some(wake) = s.next_wake() {
                 prop_assert!(wake > m.clock || m.clock == u64::MAX, "a wake-up at {} polled at {}: a busy re-poll", wake, m.clock);
             }
+            // Nothing stalls: a waiting job has a running attempt to wait for, or a wake-up.
+            let stats = s.stats();
+            if stats.queued + stats.backing_off > 0 && stats.in_flight == 0 {
+                prop_assert!(s.next_wake().is_some(), "waiting, none running, no wake-up: {:?}", stats);
+            }
         }
-        Op::Finish { pick, kind, usage, headers } => {
+        Op::Finish { pick, kind, usage, headers, raw } => {
             let running = m.running();
             if running.is_empty() {
                 return Ok(());
@@ -343,7 +369,8 @@ fn step(s: &mut Scheduler, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
             called(m);
             let Some(Life::Running { attempt, .. }) = m.live.get(&id).copied() else { unreachable!() };
             let pairs = headers.iter().map(|&(n, v)| (HEADER_NAMES[n], HEADER_VALUES[v]));
-            let feedback = parse_headers(pairs, WALL_EPOCH_MS.saturating_add(m.now));
+            let mut feedback = parse_headers(pairs, WALL_EPOCH_MS.saturating_add(m.now));
+            feedback.observations.extend(raw.iter().copied());
             match s.finish(m.now, id, Outcome { kind: *kind, usage: *usage, feedback }) {
                 Verdict::Done => {
                     prop_assert_eq!(*kind, OutcomeKind::Success);
@@ -399,8 +426,18 @@ fn run(config: &Config, ops: &[Op]) -> Result<(), TestCaseError> {
     prop_assume!(config.validate().is_ok());
     let mut s = Scheduler::new(config.clone(), 0).expect("a valid config");
     let mut m = Model::new(config.clone());
+    // SLUICE_SM_TRACE=1: a failing sequence prints each step and what followed it.
+    let trace = std::env::var("SLUICE_SM_TRACE").is_ok();
+    let mut steps = Vec::new();
     for op in ops {
-        step(&mut s, &mut m, op)?;
+        let result = step(&mut s, &mut m, op);
+        if trace {
+            steps.push(format!("{op:?}\n  -> {:?} wake {:?}", s.stats(), s.next_wake()));
+            if result.is_err() {
+                eprintln!("=== failing sequence\n{}", steps.join("\n"));
+            }
+        }
+        result?;
     }
     // Drain: the queue empties once nothing holds it, and memory goes with it.
     for id in m.seen.clone() {

@@ -31,9 +31,10 @@ import * as cookbook from './strategies/cookbook.js';
 import * as sluice from './strategies/sluice.js';
 import * as sluiceUncapped from './strategies/sluice-uncapped.js';
 import * as sluicePlain from './strategies/sluice-plain.js';
+import * as sluiceUncalibrated from './strategies/sluice-uncalibrated.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const STRATEGIES = [naive, plimit, pqueue, bottleneck, cookbook, sluice, sluiceUncapped, sluicePlain];
+const STRATEGIES = [naive, plimit, pqueue, bottleneck, cookbook, sluice, sluiceUncapped, sluicePlain, sluiceUncalibrated];
 const byName = Object.fromEntries(STRATEGIES.map((s) => [s.name, s]));
 
 const { values: args } = parseArgs({

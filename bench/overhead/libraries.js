@@ -8,6 +8,8 @@ import PQueue from 'p-queue';
 import Bottleneck from 'bottleneck';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { Limiter, instrument } from '../lib/sluice.js';
+import { useWorkersWaiting } from '../../js/src/limiter.js';
+import { WorkersWaiting } from '../../js/src/workers.js';
 
 /** A reader that never collects on its own: the cost measured is recording, not exporting. */
 class ManualReader extends MetricReader {
@@ -17,8 +19,12 @@ class ManualReader extends MetricReader {
 
 export const CONCURRENCY = 16;
 
-/** Runs `make` with navigator.userAgent saying Cloudflare Workers. */
+/**
+ * Runs `make` with navigator.userAgent saying Cloudflare Workers, the Workers waiting installed
+ * as the workerd entry installs it (the repository's build: the same modules as `sluice`).
+ */
 function asInWorkers(make) {
+  useWorkersWaiting((host) => new WorkersWaiting(host));
   const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
   Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Cloudflare-Workers' }, configurable: true });
   try {

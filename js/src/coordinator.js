@@ -2,8 +2,8 @@
 // Object, sluice/durable) leases to it. When to ask, for how much, and what to do while the
 // coordinator does not answer is the core's (src/core/lease); here are only the trips.
 // Every exchange starts from the limiter's own poll, which runs in a request's context (a
-// job's submit, end, or its own timer): its answer comes back to that request.
-import { Lease } from '../wasm/sluice.js';
+// job's submit, end, or its own timer): its answer comes back to that request. Loaded by the
+// limiter on first use: only limiters given a coordinator carry it.
 
 const GREW = 1;
 const ASK = 2;
@@ -20,15 +20,16 @@ export class LeaseClient {
   #isolate = 0;
 
   /**
-   * @param core the limiter's core, put on leases
+   * @param core the limiter's core
+   * @param lease its `Lease` (the core put on leases)
    * @param stubOf returns the coordinator's Durable Object stub (for the current request)
    * @param config what every limiter of this coordinator agrees on: `{ limits, burst }`
    * @param pump polls the limiter (after an answer)
    * @param stop stops the limiter with an error (the coordinator refused its limits)
    */
-  constructor(core, stubOf, config, now, pump, stop) {
+  constructor(core, lease, stubOf, config, now, pump, stop) {
     this.#core = core;
-    this.#lease = new Lease(core, now());
+    this.#lease = lease;
     this.#stubOf = stubOf;
     this.#config = config;
     this.#now = now;

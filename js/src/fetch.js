@@ -9,7 +9,7 @@ import { estimateAnthropic, estimateGemini, estimateOpenAI } from './estimate.js
 import { parseJobOptions } from './options.js';
 import * as check from './validate.js';
 
-const OPTIONS = new Set(['fetch', 'estimate', 'priority', 'key', 'maxWaitMs', 'timeoutMs']);
+const OPTIONS = new Set(['fetch', 'estimate', 'priority', 'key', 'maxWaitMs', 'timeoutMs', 'firstChunkTimeoutMs', 'idleTimeoutMs']);
 
 const isRequest = (v) => v !== null && typeof v === 'object' && typeof v.url === 'string' && typeof v.clone === 'function';
 
@@ -44,7 +44,8 @@ async function bodyText(input, init) {
  * - `fetch`: the fetch to call (default: the global one, looked up at each call);
  * - `estimate(body, url)`: the job's estimate from the parsed JSON body (default: by shape, see
  *   `estimateRequest`); return undefined for none;
- * - `priority`, `key`, `maxWaitMs`, `timeoutMs`: as for `schedule()`.
+ * - `priority`, `key`, `maxWaitMs`, `timeoutMs`, `firstChunkTimeoutMs`, `idleTimeoutMs`: as for
+ *   `schedule()` (a `text/event-stream` answer holds its slot until its body has been read).
  * The caller's `signal` aborts the job. When retries run out on a returned 429 or 5xx, that last
  * Response is returned, as fetch would, for the SDK to report.
  */
@@ -55,8 +56,8 @@ export function createFetch(limiter, options) {
   const o = check.options('options', options, OPTIONS);
   const base = o.fetch === undefined ? undefined : check.func('fetch', o.fetch);
   const estimate = o.estimate === undefined ? estimateRequest : check.func('estimate', o.estimate);
-  const { priority, key, maxWaitMs, timeoutMs } = o;
-  const job = { priority, key, maxWaitMs, timeoutMs };
+  const { priority, key, maxWaitMs, timeoutMs, firstChunkTimeoutMs, idleTimeoutMs } = o;
+  const job = { priority, key, maxWaitMs, timeoutMs, firstChunkTimeoutMs, idleTimeoutMs };
   for (const name of Object.keys(job)) if (job[name] === undefined) delete job[name];
   parseJobOptions(job); // checked now, not at the first call
 

@@ -3,35 +3,34 @@
 // Each task is called from its own caller's continuation (`await admitted; task()`), never from
 // the code path that freed a slot for it: in Workers, a task started from another request's
 // context never gets its I/O back.
-import { Core } from '../wasm/sluice.js';
+import { Core, Lease } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
-import { LeaseClient } from './coordinator.js';
 import { bodyUsage, discard } from './body.js';
 import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
 import { KeyFigures } from './keyfigures.js';
 import { JOB_EVENTS, JobListeners, Trace } from './lifecycle.js';
 import { checkClass, parseJobOptions, parseLimiterOptions, parseUpdate } from './options.js';
-import { headerLines, readOutcome, responseOf } from './outcome.js';
-import { holdStream } from './stream.js';
+import { headerLines, readOutcome, responseOf, thrownReadingLoaded } from './outcome.js';
+import { streamKind } from './stream-kind.js';
 import { readUsage } from './usage.js';
 import * as check from './validate.js';
 import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
-// In Workers, a request that waits on a promise only another request resolves, with nothing
-// of its own pending, is cancelled as hung. So there each waiting job keeps a timer of its own
-// context, re-armed at least this often (see shared/edge-runtimes.md, "Request contexts").
-const KEEP_AWAKE_MS = 1_000;
 const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers';
-// Workers: a job woken whose own continuation has not run this long after is taken to be gone
-// with its request (the client left and the runtime dropped the request's pending work): its
-// attempt ends as aborted, so that its slot is not held for `attemptLeaseMs`. The clock only
-// moves across I/O in production, so this is time the isolate spent serving other requests.
-const WAKE_GRACE_MS = 2_000;
+/** How jobs wait in Workers (workers.js), installed by the workerd entry. */
+let makeWorkersWaiting = null;
+/** Installs the Workers waiting (`(host) => new WorkersWaiting(host)`): the workerd entry calls it. */
+export function useWorkersWaiting(make) {
+  makeWorkersWaiting = make;
+}
 
 // setTimeout's longest delay; longer waits re-arm when it fires.
 const MAX_DELAY = 2 ** 31 - 1;
+
+/** stream.js, which holds the streams tasks return: loaded when the first one comes. */
+let streams = null;
 
 /** The host clock: monotonic milliseconds. Read when needed, never at import. */
 const now = () => Math.floor(performance.now());
@@ -65,9 +64,9 @@ class Job {
     this.onAbort = null;
     /** What woke it, for its own continuation to act on: the attempt to start, or an error. */
     this.decision = 0;
-    /** Workers: the timer of the job's own request context (see #keepAwake), kept while asleep. */
+    /** Workers (workers.js): the timer of the job's own request context, kept while asleep. */
     this.timer = null;
-    /** From the start of a wait until the job's own continuation has run. */
+    /** Workers: from the start of a wait until the job's own continuation has run. */
     this.asleep = false;
     /** Its times and usage, while someone listens to `started` or `settled` (lifecycle.js). */
     this.trace = null;
@@ -102,10 +101,8 @@ export class Limiter extends EventTarget {
   #timerAt = Infinity;
   /** The clock as last read: queuing a job without a deadline needs no fresher time. */
   #lastReading = 0;
-  /** Whether each waiting job holds its own timer (Workers). */
-  #ownTimers = inWorkers();
-  /** Workers: jobs woken to start whose own continuation has not run yet, with when. */
-  #unconfirmed = new Map();
+  /** Workers: how a waiting job keeps its request alive (workers.js); null elsewhere. */
+  #waiting = null;
   /** Listeners of the per-job events, made when the first one comes. */
   #jobEvents = null;
   /** Producers waiting for the queue to shrink: `{ limit, resolve }` (onQueueBelow). */
@@ -134,11 +131,37 @@ export class Limiter extends EventTarget {
       throw new RangeError(e.message); // a value the core refused (`retry.maxDelayMs` below `retry.baseMs`)
     }
     if (latencyQuantile !== undefined) this.#core.setLatencyQuantile(latencyQuantile);
+    if (inWorkers()) {
+      if (makeWorkersWaiting === null) {
+        throw new Error('sluice: in Workers, import the `workerd` entry (wrangler does; esbuild: --conditions=workerd)');
+      }
+      this.#waiting = makeWorkersWaiting({
+        // On leases, the limiter's own wake also counts the lease's (when to ask again).
+        nextWake: () => (this.#lease === null ? this.#core.nextWake() : this.#timerAt === Infinity ? -1 : this.#timerAt),
+        pumpIfStale: () => {
+          const t = now();
+          if (t !== this.#lastReading) this.#pump(t);
+        },
+        safely: (fn) => this.#safely(fn),
+        dropLost: (job, t, decision) => {
+          const id = idOf(job);
+          job.decision = decision;
+          this.#carryOut(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1), t);
+          this.#forget(id);
+        },
+      });
+    }
     this.#classify = classify;
     this.#unseeded = !seeded;
     if (coordinator !== null) {
+      // On leases from now on (time 0: no clock is read here); the trips load on first use.
+      const lease = new Lease(this.#core, 0);
       const pump = () => this.#safely(() => this.#pump());
-      this.#lease = new LeaseClient(this.#core, coordinator.stubOf, coordinator.config, now, pump, (e) => this.#crash(e));
+      this.#lease = { after: (t, wake) => wake };
+      import('./coordinator.js').then(({ LeaseClient }) => {
+        this.#lease = new LeaseClient(this.#core, lease, coordinator.stubOf, coordinator.config, now, pump, (e) => this.#crash(e));
+        pump();
+      });
     }
   }
 
@@ -181,8 +204,7 @@ export class Limiter extends EventTarget {
       ? this.#core.submitKeyed(t, o.key, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due)
       : this.#core.submit(t, o.priority, o.tokens, o.inputTokens, o.maxOutputTokens, maxWait, due);
     if (submitted === 0) {
-      this.#core.rejection();
-      const error = readRejection(this.#core.outPtr(), o);
+      const error = readRejection(this.#core.rejection(), o);
       this.#emit('dropped', { key: o.key || undefined, error });
       // An estimate no budget can hold is a bad argument: thrown, like the others.
       if (error instanceof EstimateTooLargeError) throw error;
@@ -214,10 +236,7 @@ export class Limiter extends EventTarget {
     const { trace } = job;
     const key = job.o.key || undefined;
     const latencyMs = now() - trace.queuedAt;
-    const detail =
-      outcome === 'fulfilled'
-        ? { id: idOf(job), key, outcome, value: result, attempts: job.attempt, latencyMs, usage: trace.usage }
-        : { id: idOf(job), key, outcome, error: result, attempts: job.attempt, latencyMs, usage: trace.usage };
+    const detail = { id: idOf(job), key, outcome, [outcome === 'fulfilled' ? 'value' : 'error']: result, attempts: job.attempt, latencyMs, usage: trace.usage };
     events.emit(this, 'settled', detail);
   }
 
@@ -374,13 +393,16 @@ export class Limiter extends EventTarget {
         let value;
         let threw = false;
         let held = null;
-        let stopped = undefined;
+        let stopped;
         try {
           const pending = task(ctx);
           value = await (watch ? Promise.race([pending, watch.promise]) : pending);
           // A stream holds the attempt until it ends (stream.js); its first chunk is read here.
           const result = value;
-          held = o.stream ? holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(job, ctx, result, error, usage, cancelled)) : null;
+          if (o.stream && streamKind(result) !== null) {
+            streams ??= await import('./stream.js');
+            held = streams.holdStream(result, o, (error, usage, cancelled) => this.#streamEnded(job, ctx, result, error, usage, cancelled));
+          }
           if (held) value = await (watch ? Promise.race([held.ready, watch.promise]) : held.ready);
           // Another returned Response settles from its body (a clone's): the attempt lasts until it has arrived.
           const reading = held === null && ctx.usage === null ? bodyUsage(value) : null;
@@ -394,6 +416,8 @@ export class Limiter extends EventTarget {
         } finally {
           watch?.dispose();
         }
+        // With the browser entry, what a thrown error says is read by a module loaded at the first one.
+        if (threw && !thrownReadingLoaded()) await import('./thrown.js');
         if (held && !threw) {
           streaming = true;
           return value;
@@ -502,7 +526,6 @@ export class Limiter extends EventTarget {
         return;
       }
       job.resolve = resolve;
-      job.asleep = true;
       if (signal) {
         job.onAbort = () =>
           this.#safely(() => {
@@ -513,70 +536,30 @@ export class Limiter extends EventTarget {
           });
         signal.addEventListener('abort', job.onAbort, { once: true });
       }
-      if (this.#ownTimers) this.#keepAwake(id, job);
+      this.#waiting?.sleep(job);
     });
   }
 
   /**
    * Wakes a waiting job with its decision. This may run in another request's context (the pump
-   * that freed the slot, another job's timer): so it leaves the job's own timer pending, and the
-   * job's continuation clears it (`#woken`). In Workers, a request whose own timer is cleared
-   * before its continuation has run has nothing of its own pending, and is cancelled as hung.
+   * that freed the slot, another job's timer): in Workers its own timer stays pending until its
+   * continuation has run (`#woken`), or the runtime cancels its request as hung (workers.js).
    */
   #wake(job, decision) {
     if (job.onAbort) job.o.signal.removeEventListener('abort', job.onAbort);
     const { resolve } = job;
     job.resolve = job.onAbort = null;
     job.decision = decision;
-    if (this.#ownTimers && typeof decision === 'number') this.#unconfirmed.set(job, now());
+    this.#waiting?.woken(job, decision);
     resolve(job);
-  }
-
-  /** Workers: ends the attempts of woken jobs whose continuation never came (WAKE_GRACE_MS). */
-  #dropUnconfirmed(t) {
-    for (const [job, woken] of this.#unconfirmed) {
-      if (t - woken < WAKE_GRACE_MS) continue;
-      this.#unconfirmed.delete(job);
-      const id = idOf(job);
-      job.decision = new AbortError(new Error('The request that scheduled this job ended before the job could start'));
-      this.#carryOut(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1), t);
-      this.#forget(id);
-    }
   }
 
   /** In the woken job's own continuation: ends its wait and returns it, or throws its error. */
   #woken(job) {
-    job.asleep = false;
-    if (this.#unconfirmed.size !== 0) this.#unconfirmed.delete(job);
-    if (job.timer !== null) clearTimeout(job.timer);
-    job.timer = null;
+    this.#waiting?.confirmed(job);
     if (job.decision instanceof Error) throw job.decision;
     job.attempt = job.decision;
     return job;
-  }
-
-  /**
-   * Workers: a timer in the waiting job's own request context, pending until the job's own
-   * continuation has run, so that the runtime never sees the request with nothing to wait for.
-   * It fires at the core's next wake-up (or within a second) and pumps: these timers are what
-   * wakes the queue in Workers, since the limiter's single timer may belong to a request that
-   * has ended (and then never fires). Timers firing at the same instant poll the core once.
-   */
-  #keepAwake(id, job) {
-    const t = now();
-    // On leases, the limiter's own wake also counts the lease's (when to ask again).
-    const wake = this.#lease === null ? this.#core.nextWake() : this.#timerAt;
-    const at = wake < 0 || wake === Infinity ? t + KEEP_AWAKE_MS : Math.min(wake, t + KEEP_AWAKE_MS);
-    job.timer = setTimeout(() => {
-      job.timer = null;
-      this.#safely(() => {
-        const t = now();
-        if (t !== this.#lastReading) this.#pump(t);
-        // Re-armed even when the job was just woken: workerd runs a continuation resolved from
-        // another request's context only while this request still has something pending.
-        if (job.asleep) this.#keepAwake(id, job);
-      });
-    }, Math.max(0, at - t));
   }
 
   /**
@@ -648,8 +631,7 @@ export class Limiter extends EventTarget {
 
   /** The DeadlineError of a job for which no retry fits before its deadline (the core says why). */
   #late(value, threw, o) {
-    this.#core.rejection();
-    const error = readRejection(this.#core.outPtr(), o);
+    const error = readRejection(this.#core.rejection(), o);
     if (threw) error.cause = value;
     this.#emit('dropped', { key: o.key || undefined, error });
     return error;
@@ -658,7 +640,7 @@ export class Limiter extends EventTarget {
   /** Asks the core what to do now, carries it out, tells listeners, and sleeps until the next change. */
   #pump(t = now()) {
     if (this.#dead !== null) throw this.#dead;
-    if (this.#unconfirmed.size !== 0) this.#dropUnconfirmed(t);
+    this.#waiting?.sweep(t);
     this.#carryOut(this.#core.poll(t), t);
   }
 
@@ -741,7 +723,7 @@ export class Limiter extends EventTarget {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#ready.clear();
-    this.#unconfirmed.clear();
+    this.#waiting?.clear();
     for (const job of this.#jobs) {
       if (job === undefined) continue;
       if (job.resolve !== null) this.#wake(job, error);

@@ -9,17 +9,41 @@
 //   body that reads through sluice; a web `ReadableStream`: a new ReadableStream on it;
 // - any other async iterable: the same object, with its own `Symbol.asyncIterator`;
 // - `{ data, response }` (an SDK's `.withResponse()`): its `data`, as above.
-// Except for MessageStream (handed back at once, as `messages.stream()` returns it), the first
-// chunk is read before the task's result is handed to the caller: a failure before it is the
+// Except for the event emitters (handed back at once, as the SDKs return them), the first chunk
+// is read before the task's result is handed to the caller: a failure before it is the
 // attempt's and may be retried; after it, the caller has part of the answer and it never is.
 import { MAX_DELAY } from './attempt.js';
 import { AbortError, TimeoutError } from './errors.js';
+import * as KIND from './stream-kind.js';
+import { streamKind } from './stream-kind.js';
 import { streamUsage } from './stream-usage.js';
+// A stream's end reports its error synchronously: the reading of thrown errors comes with it.
+import './thrown.js';
 
 const noop = () => {};
 
 /** A timer for `ms` (Infinity: none) that calls `fire` with the TimeoutError of `option`. */
 const timer = (ms, option, fire) => (ms === Infinity ? null : setTimeout(() => fire(new TimeoutError(ms, option)), Math.min(ms, MAX_DELAY)));
+
+/** A source to read from: a ReadableStream's reader. */
+const readerOf = (stream) => {
+  const reader = stream.getReader();
+  return { next: () => reader.read(), cancel: (reason) => reader.cancel(reason).catch(noop) };
+};
+
+/** A ReadableStream that reads the iterator `it` only as its reader asks (no chunk read ahead). */
+const readable = (it) =>
+  new ReadableStream(
+    {
+      pull: (controller) =>
+        it.next().then(
+          (r) => (r.done ? controller.close() : controller.enqueue(r.value)),
+          (e) => controller.error(e),
+        ),
+      cancel: (reason) => it.return(reason),
+    },
+    { highWaterMark: 0 },
+  );
 
 /**
  * Holds `value` if it is a stream. `o`: `{ signal, firstChunkTimeoutMs, idleTimeoutMs,
@@ -32,59 +56,40 @@ const timer = (ms, option, fire) => (ms === Infinity ? null : setTimeout(() => f
  * `cancel(reason)` gives the stream up before then.
  */
 export function holdStream(value, o, end) {
-  if (value === null || typeof value !== 'object') return null;
-  if (value.response && value.data !== null && typeof value.data === 'object' && typeof value.response.status === 'number') {
-    const inner = holdStream(value.data, o, end);
-    return inner && { ready: inner.ready.then((data) => ((value.data = data), value)), cancel: inner.cancel };
+  const kind = streamKind(value);
+  switch (kind) {
+    case null:
+      return null;
+    case KIND.WITH_RESPONSE: {
+      const inner = holdStream(value.data, o, end);
+      return { ready: inner.ready.then((d) => ((value.data = d), value)), cancel: inner.cancel };
+    }
+    case KIND.EMITTER:
+      return holdEmitter(value, o, end);
+    case KIND.SSE_RESPONSE:
+      return through(readerOf(value.body), o, end, (it) => new Response(readable(it), value));
+    case KIND.READABLE:
+      return through(readerOf(value), o, end, readable);
   }
-  if (typeof value.finalMessage === 'function' && typeof value.on === 'function' && value.controller) return holdEmitter(value, o, end);
-  const isResponse = typeof value.status === 'number' && typeof value.headers?.get === 'function';
-  if (isResponse) {
-    if (!value.ok || !value.body || !/^text\/event-stream/i.test(value.headers.get('content-type') ?? '')) return null;
-    return through(readerSource(value.body.getReader()), o, end, (it) => new Response(readable(it), value));
-  }
-  if (typeof value.getReader === 'function') return through(readerSource(value.getReader()), o, end, readable);
-  const sdk = typeof value.iterator === 'function' && typeof value.controller?.abort === 'function';
+  // An SDK's Stream: its controller's signal (see `through`'s `cancelled`); else null.
+  const sdk = kind === KIND.SDK_STREAM ? value.controller.signal : null;
   const iterate = sdk ? value.iterator : value[Symbol.asyncIterator];
-  if (typeof iterate !== 'function') return null;
   const it = iterate.call(value);
   const source = {
     next: () => it.next(),
-    cancel: () => {
+    cancel() {
       if (sdk) value.controller.abort(); // a pending read ends now, not at the next chunk
       it.return?.()?.catch?.(noop);
     },
   };
-  return through(source, o, end, (facade) => {
+  const wrap = (facade) => {
     let handed = false;
     const once = () => (handed ? iterate.call(value) : ((handed = true), facade)); // read once, as the SDKs' streams are
     if (sdk) value.iterator = once;
     else Object.defineProperty(value, Symbol.asyncIterator, { value: once, configurable: true, writable: true });
     return value;
-  }, sdk && value.controller.signal);
-}
-
-function readerSource(reader) {
-  return { next: () => reader.read(), cancel: (reason) => reader.cancel(reason).catch(noop) };
-}
-
-/** A ReadableStream that reads `it` only as its reader asks (no chunk read ahead). */
-function readable(it) {
-  return new ReadableStream(
-    {
-      async pull(controller) {
-        try {
-          const r = await it.next();
-          if (r.done) controller.close();
-          else controller.enqueue(r.value);
-        } catch (e) {
-          controller.error(e);
-        }
-      },
-      cancel: (reason) => it.return(reason),
-    },
-    { highWaterMark: 0 },
-  );
+  };
+  return through(source, o, end, wrap, sdk);
 }
 
 /**
@@ -99,13 +104,13 @@ function through(source, o, end, wrap, cancelled) {
   let failure = null; // what stopped the stream from outside: a timeout, the job's signal
   let rejectRead = null;
   let idle = null;
-  const finish = (error, cancelled) => {
+  let first = null;
+  const finish = (error, cancel) => {
     if (stage === 2) return;
     const handed = stage === 1;
     stage = 2;
-    clearTimeout(idle);
     o.signal?.removeEventListener('abort', onAbort);
-    if (handed) end(error, usage.result(), cancelled);
+    if (handed) end(error, usage.result(), cancel);
   };
   const stop = (error) => {
     if (stage === 2) return;
@@ -116,35 +121,35 @@ function through(source, o, end, wrap, cancelled) {
   };
   const onAbort = () => stop(new AbortError(o.signal.reason));
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  /** The next chunk, seen; the end (or a failure) finishes the stream. */
   const read = (ms, option) =>
     new Promise((resolve, reject) => {
       rejectRead = reject;
       idle = timer(ms, option, stop);
       source.next().then(resolve, reject);
-    }).finally(() => {
-      clearTimeout(idle);
-      rejectRead = null;
-    });
-
-  let first = null;
-  const iterator = {
-    async next() {
-      if (failure) throw failure;
-      if (stage === 2) return { done: true, value: undefined };
-      let r = first;
-      first = null;
-      if (r === null) {
-        try {
-          r = await read(o.idleTimeoutMs, 'idleTimeoutMs');
-        } catch (e) {
-          if (failure) throw failure;
+    })
+      .finally(() => {
+        clearTimeout(idle);
+        rejectRead = null;
+      })
+      .then(
+        (r) => {
+          if (r.done) finish(usage.error, false);
+          else usage.see(r.value);
+          return r;
+        },
+        (e) => {
           finish(e, false);
-          throw e;
-        }
-        if (!r.done) usage.see(r.value);
-      }
-      if (r.done) finish(usage.error, false);
-      return r;
+          throw failure ?? e;
+        },
+      );
+  const iterator = {
+    next() {
+      if (failure) return Promise.reject(failure);
+      if (stage === 2 && first === null) return Promise.resolve({ done: true, value: undefined });
+      const r = first;
+      first = null;
+      return r ? Promise.resolve(r) : read(o.idleTimeoutMs, 'idleTimeoutMs');
     },
     async return(value) {
       if (stage !== 2) {
@@ -158,24 +163,14 @@ function through(source, o, end, wrap, cancelled) {
     },
   };
   cancelled?.addEventListener('abort', () => rejectRead === null && iterator.return(), { once: true });
-  const ready = read(o.firstChunkTimeoutMs, 'firstChunkTimeoutMs').then(
-    (r) => {
-      if (failure) throw failure;
-      first = r;
-      if (!r.done) usage.see(r.value);
-      stage = 1;
-      const handed = wrap(iterator);
-      if (r.done) {
-        first = null;
-        finish(usage.error, false);
-      }
-      return handed;
-    },
-    (e) => {
-      finish(e, false);
-      throw failure ?? e;
-    },
-  );
+  const ready = read(o.firstChunkTimeoutMs, 'firstChunkTimeoutMs').then((r) => {
+    first = r;
+    const wasEnded = stage === 2; // an empty stream
+    stage = 1;
+    const handed = wrap(iterator);
+    if (wasEnded) finish(usage.error, false);
+    return handed;
+  });
   return { ready, cancel: stop };
 }
 
@@ -185,14 +180,13 @@ function holdEmitter(stream, o, end) {
   let failure = null;
   let error;
   let aborted = false;
-  let t = null;
   const stop = (e) => {
     failure ??= e;
     stream.abort();
   };
   const onAbort = () => stop(new AbortError(o.signal.reason));
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  t = timer(o.firstChunkTimeoutMs, 'firstChunkTimeoutMs', stop);
+  let t = timer(o.firstChunkTimeoutMs, 'firstChunkTimeoutMs', stop);
   const onEvent = (event) => {
     usage.see(event);
     clearTimeout(t);

@@ -1,6 +1,6 @@
 // Reading what the core writes: its output lies in place in the module's memory, as f64s
 // (src/wasm/mod.rs). The limiter reads it through these functions and never indexes it.
-import { limitNames, statsFields, statsLimitRow, wasmMemory } from '../wasm/sluice.js';
+import { statsLayout, wasmMemory } from '../wasm/sluice.js';
 import * as code from './codes.js';
 import { DeadlineError, EstimateTooLargeError, QueueFullError, QueueTimeoutError } from './errors.js';
 import { LIMIT_NAMES } from './options.js';
@@ -75,15 +75,20 @@ export function readVerdict(pointer) {
 let layout = null;
 
 /**
- * The core's stats snapshot as an object: its fields by the names the core gives (a dot nests),
- * NaN as null (and an object of nothing but NaN as null), then `budgets` by limit name.
+ * The core's stats snapshot (`Core.stats`) as an object: its fields by the names the core gives
+ * (a dot nests), NaN as null (and an object of nothing but NaN as null), then `budgets` by limit
+ * name.
  */
 export function readStats(core) {
-  layout ??= { fields: statsFields().map((f) => f.split('.')), limits: limitNames(), row: statsLimitRow() };
-  const i = index(core.statsPtr());
-  const end = i + core.statsLen();
+  if (layout === null) {
+    const [fields, limits] = statsLayout().split('\n\n');
+    const [row, ...names] = fields.split('\n');
+    layout = { row: Number(row), fields: names.map((f) => f.split('.')), limits: limits.split('\n') };
+  }
+  let k = index(core.stats());
+  const end = k + 1 + heap[k];
+  k += 1;
   const s = {};
-  let k = i;
   for (const [name, inner] of layout.fields) {
     const v = heap[k++];
     if (inner === undefined) s[name] = Number.isNaN(v) ? null : v;

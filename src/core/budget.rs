@@ -5,65 +5,9 @@
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::{Feedback, Observation};
+use super::limit_kind::{LimitKind, DAY_MS, MINUTE_MS};
 use super::refusal::{lesson, Lesson};
 use super::time::Millis;
-
-pub const MINUTE_MS: u64 = 60_000;
-pub const DAY_MS: u64 = 86_400_000;
-
-/// The limits sluice knows, each a resource counted over a window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LimitKind {
-    RequestsPerMinute,
-    TokensPerMinute,
-    InputTokensPerMinute,
-    OutputTokensPerMinute,
-    RequestsPerDay,
-    TokensPerDay,
-}
-
-impl LimitKind {
-    pub const ALL: [LimitKind; 6] = [
-        LimitKind::RequestsPerMinute,
-        LimitKind::TokensPerMinute,
-        LimitKind::InputTokensPerMinute,
-        LimitKind::OutputTokensPerMinute,
-        LimitKind::RequestsPerDay,
-        LimitKind::TokensPerDay,
-    ];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn resource(self) -> Resource {
-        match self {
-            LimitKind::RequestsPerMinute | LimitKind::RequestsPerDay => Resource::Requests,
-            LimitKind::TokensPerMinute | LimitKind::TokensPerDay => Resource::Tokens,
-            LimitKind::InputTokensPerMinute => Resource::InputTokens,
-            LimitKind::OutputTokensPerMinute => Resource::OutputTokens,
-        }
-    }
-
-    pub fn window_ms(self) -> u64 {
-        match self {
-            LimitKind::RequestsPerDay | LimitKind::TokensPerDay => DAY_MS,
-            _ => MINUTE_MS,
-        }
-    }
-
-    /// The name users know the limit by (the JS option name).
-    pub fn name(self) -> &'static str {
-        match self {
-            LimitKind::RequestsPerMinute => "requestsPerMinute",
-            LimitKind::TokensPerMinute => "tokensPerMinute",
-            LimitKind::InputTokensPerMinute => "inputTokensPerMinute",
-            LimitKind::OutputTokensPerMinute => "outputTokensPerMinute",
-            LimitKind::RequestsPerDay => "requestsPerDay",
-            LimitKind::TokensPerDay => "tokensPerDay",
-        }
-    }
-}
 
 /// The share of a window's limit that may go out at once, in millionths (1_000_000 = all of it).
 pub type BurstPpm = u32;
@@ -125,8 +69,9 @@ pub const LEARNED_LIMIT_TTL_MS: u64 = 60 * MINUTE_MS;
 /// (providers refuse a request larger than the limit).
 const SERVED_PER_LIMIT: u64 = 2;
 
-/// What the provider served (attempts that succeeded, at their real usage) in the current
-/// fixed window of one limit kind: evidence that its limit is not lower.
+/// What the provider served in the current fixed window of one limit kind (attempts that
+/// succeeded, each at the smaller of its reservation and its reported usage): evidence that
+/// its limit is not lower.
 #[derive(Clone, Copy, Debug, Default)]
 struct Served {
     since: Millis,
@@ -222,10 +167,6 @@ impl Budget {
 
     pub(crate) fn active_mut(&mut self) -> impl Iterator<Item = (LimitKind, &mut Bucket)> {
         LimitKind::ALL.into_iter().zip(self.buckets.iter_mut()).filter_map(|(k, b)| b.as_mut().map(|b| (k, b)))
-    }
-
-    pub fn has(&self, kind: LimitKind) -> bool {
-        self.buckets[kind.index()].is_some()
     }
 
     pub fn bucket(&self, kind: LimitKind) -> Option<&Bucket> {
@@ -407,7 +348,8 @@ impl Budget {
             return None;
         }
         let resource = o.resource?;
-        let window = o.window_ms.unwrap_or_else(|| infer_window(o)).min(MAX_WINDOW_MS);
+        // A window or a limit of 0 says nothing (the parser never reads one; a host might).
+        let window = o.window_ms.filter(|&w| w > 0).unwrap_or_else(|| infer_window(o)).min(MAX_WINDOW_MS);
         let daily = window >= DAY_MS;
         let kind = match resource {
             Resource::Requests if daily => LimitKind::RequestsPerDay,
@@ -419,7 +361,7 @@ impl Budget {
         };
         let window = if daily { DAY_MS } else { window };
         let mut changed = None;
-        if let Some(stated) = o.limit.filter(|_| !self.fixed[kind.index()]) {
+        if let Some(stated) = o.limit.filter(|&l| l > 0 && !self.fixed[kind.index()]) {
             // A bucket holds no more than its limit, and the provider served what it served.
             let limit = stated.max(o.remaining.unwrap_or(0)).max(self.served_floor(kind, window, now));
             self.stated_at[kind.index()] = now;

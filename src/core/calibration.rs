@@ -111,14 +111,15 @@ impl Default for Calibration {
     }
 }
 
-/// `amount × ratio`, rounded up.
+/// `amount × ratio`, rounded up. In 64 bits (exact below 4 × 10^12 tokens, saturating beyond):
+/// 128-bit arithmetic costs the .wasm more than any estimate needs.
 fn scale(amount: u64, ratio: u32) -> u64 {
-    (amount as u128 * ratio as u128).div_ceil(UNIT as u128).min(u64::MAX as u128) as u64
+    amount.saturating_mul(ratio as u64).div_ceil(UNIT as u64)
 }
 
 /// `actual / estimate` in millionths, within [`MIN_RATIO`, `MAX_RATIO`].
 fn ratio(actual: u64, estimate: u64) -> u32 {
-    (actual as u128 * UNIT as u128 / estimate as u128).clamp(MIN_RATIO as u128, MAX_RATIO as u128) as u32
+    (actual.saturating_mul(UNIT as u64) / estimate).clamp(MIN_RATIO as u64, MAX_RATIO as u64) as u32
 }
 
 impl Calibration {

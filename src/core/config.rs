@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::budget::{BurstPpm, LimitKind, FULL_BURST, TRANSIT_MS};
+use super::budget::{BurstPpm, FULL_BURST, TRANSIT_MS};
+use super::limit_kind::LimitKind;
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudgetConfig;
 

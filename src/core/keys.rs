@@ -83,10 +83,6 @@ impl Keys {
     pub fn len(&self) -> usize {
         self.ids.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -14,9 +14,10 @@
 //! still waiting past its deadline has been rejected), so work without a deadline is never
 //! starved, and it keeps its order and its fairness between keys.
 //!
-//! Every waiting job's place is indexed, so a job leaves from anywhere at once (cancelled,
-//! expired) and the queue never hands out one that left. Memory follows the waiting jobs: a
-//! priority class goes when its last job does, a key's lane soon after its last job.
+//! Pushing a job hands out its [`Place`], which its owner keeps: with it the job leaves from
+//! anywhere at once (cancelled, expired), and the queue never hands out one that left. Memory
+//! follows the waiting jobs: a priority class goes when its last job does (a few stay a little
+//! longer: `KEPT_EMPTY_CLASSES`), a key's lane soon after its last job.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -25,7 +26,7 @@ use super::fifo::{Fifo, Ticket};
 use super::time::Millis;
 
 pub type JobId = u64;
-/// An interned key; see [`Keys`](super::keys::Keys).
+/// A key (tenant) interned to a small id while jobs or a gate hold it.
 pub type KeyId = u32;
 
 /// A job's priority: any number, higher first (ordered as `f64::total_cmp` orders them).

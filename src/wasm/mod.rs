@@ -77,22 +77,15 @@ pub struct Core {
     stats_out: Vec<f64>,
 }
 
-/// The names of `stats()`'s fields, in the order `Core.statsPtr` writes them.
-#[wasm_bindgen(js_name = statsFields)]
-pub fn stats_fields() -> Vec<String> {
-    wire::STATS_FIELDS.iter().map(|s| s.to_string()).collect()
-}
-
-/// Numbers per budget row after the fields of `Core.statsPtr`.
-#[wasm_bindgen(js_name = statsLimitRow)]
-pub fn stats_limit_row() -> usize {
-    wire::STATS_LIMIT_ROW
-}
-
-/// The names of the limits (the options that set them), by `LimitKind` index.
-#[wasm_bindgen(js_name = limitNames)]
-pub fn limit_names() -> Vec<String> {
-    LimitKind::ALL.iter().map(|k| k.name().to_string()).collect()
+/// The layout of `Core.stats`'s snapshot, as JS reads it, one item a line: the numbers in each
+/// budget's row, the names of `stats()`'s fields in the order they are written, an empty line,
+/// then the names of the limits by `LimitKind` index (a budget's row starts with one of these
+/// indexes). Plain identifiers: a line break cannot occur in them.
+#[wasm_bindgen(js_name = statsLayout)]
+pub fn stats_layout() -> String {
+    let row = wire::STATS_LIMIT_ROW.to_string();
+    let limits = LimitKind::ALL.iter().map(|k| k.name());
+    [row.as_str()].into_iter().chain(wire::STATS_FIELDS.iter().copied()).chain([""]).chain(limits).collect::<Vec<_>>().join("\n")
 }
 
 #[wasm_bindgen]
@@ -148,11 +141,12 @@ impl Core {
         }
     }
 
-    /// Why the last `submit` returned 0, or why the last `finish` said late (4): puts
-    /// `[kind, a, b, c]` at `outPtr()`.
-    pub fn rejection(&mut self) {
+    /// Why the last `submit` returned 0, or why the last `finish` said late (4): `[kind, a, b, c]`
+    /// at the address returned (valid until the next call).
+    pub fn rejection(&mut self) -> *const f64 {
         self.out.clear();
         self.out.extend(self.rejected);
+        self.out.as_ptr()
     }
 
     /// Polls, and returns where its output starts in the module's memory (valid until the next
@@ -223,11 +217,6 @@ impl Core {
         self.out.as_ptr()
     }
 
-    /// Where the last output starts in the module's memory (valid until the next call).
-    #[wasm_bindgen(js_name = outPtr)]
-    pub fn out_ptr(&self) -> *const f64 {
-        self.out.as_ptr()
-    }
 
     /// The key names that the last poll's events refer to, in order, one a line.
     /// An array of strings: any character of a key crosses intact.
@@ -330,17 +319,11 @@ impl Core {
         self.scheduler.queued() as f64
     }
 
-    /// A snapshot, laid out as `statsFields()` says, then a row of `STATS_LIMIT_ROW` numbers
-    /// per budget (see `src/wire.rs`); read in place like the poll's output.
-    #[wasm_bindgen(js_name = statsPtr)]
-    pub fn stats_ptr(&mut self) -> *const f64 {
+    /// A snapshot, read in place like the poll's output: how many numbers follow, then the
+    /// fields as `statsLayout()` names them, then a row of `wire::STATS_LIMIT_ROW` per budget.
+    pub fn stats(&mut self) -> *const f64 {
         wire::stats_row(&self.scheduler.stats(), &mut self.stats_out);
+        self.stats_out.insert(0, self.stats_out.len() as f64);
         self.stats_out.as_ptr()
-    }
-
-    /// The numbers `statsPtr` writes: how many, in all.
-    #[wasm_bindgen(js_name = statsLen)]
-    pub fn stats_len(&self) -> usize {
-        self.stats_out.len()
     }
 }

@@ -89,3 +89,14 @@ test('a 429 that says nothing but Retry-After pauses the limiter and empties no 
   assert.ok(gateClosedUntil > 0);
   await clock.tickAsync(1_000);
 });
+
+test("OpenAI's message alone (no type) names the requests limit", async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ requestsPerMinute: 600, tokensPerMinute: 60_000, retry: false });
+  const error = rateLimitError({ message: 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 600, Used 600, Requested 1.' });
+  await assert.rejects(limiter.schedule(() => Promise.reject(error), { tokens: 1_000 }));
+  const { budgets } = limiter.stats();
+  assert.ok(budgets.requestsPerMinute.available <= 0);
+  assert.equal(budgets.tokensPerMinute.available, 60_000, 'a refusal charges no tokens');
+  await clock.tickAsync(1_000);
+});

@@ -4,10 +4,11 @@
 // time is fake (the mock's clock, sluice's, the SDKs' timers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import OpenAI, { APIUserAbortError } from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText } from 'ai';
+import { generateText, streamText } from 'ai';
 import { ChatOpenAI } from '@langchain/openai';
 import { Limiter } from 'sluice';
 import { createFetch, estimateRequest } from 'sluice/fetch';
@@ -135,4 +136,24 @@ test('node:http recipe: a client that goes away cancels its queued job', async (
   const [name, status] = await settle(clock, Promise.all([gone, kept, hold]));
   assert.deepEqual([name, status], ['AbortError', 200]);
   assert.equal(mock.stats().requests, 1, 'the cancelled job never reached the provider');
+});
+
+test('the AI SDK: streamText through createFetch streams, and its job ends (the usage of a stream waits on issue 11)', async (t) => {
+  // A stand-in for a streaming provider until the mock speaks SSE (issue 11): three chunks of
+  // an OpenAI chat completion stream, then [DONE].
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (delta, finish = null) => ({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] });
+    for (const data of [chunk({ role: 'assistant', content: 'Hello' }), chunk({ content: ', river' }), chunk({}, 'stop')]) res.write(`data: ${JSON.stringify(data)}\n\n`);
+    res.end('data: [DONE]\n\n');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  const openai = createOpenAI({ apiKey: 'sk-test', baseURL: `http://127.0.0.1:${server.address().port}/v1`, fetch: createFetch(limiter) });
+  const result = streamText({ model: openai.chat('gpt-4o-mini'), prompt: 'Say hello', maxRetries: 0 });
+  assert.equal(await result.text, 'Hello, river');
+  await limiter.onIdle();
+  assert.deepEqual([limiter.stats().completed, limiter.stats().failed], [1, 0]);
 });

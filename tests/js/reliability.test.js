@@ -173,3 +173,11 @@ test('an attempt that ends right after the wasm memory grew is read from the new
   assert.equal(calls, 2);
   assert.equal(limiter.stats().inFlight, 0);
 });
+
+test('in Cloudflare Workers, a limiter from an entry that cannot keep requests alive refuses to be built, naming the fix', (t) => {
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Cloudflare-Workers' }, configurable: true });
+  t.after(() => (had ? Object.defineProperty(globalThis, 'navigator', had) : delete globalThis.navigator));
+  // The node entry (these tests') installs no Workers waiting; the workerd entry does.
+  assert.throws(() => new Limiter(), { message: 'sluice: in Workers, import the `workerd` entry (wrangler does; esbuild: --conditions=workerd)' });
+});

@@ -357,3 +357,73 @@ test('ctx.reportUsage overrides the usage read from the stream', async (t) => {
   await settle(clock, (async () => { for await (const c of stream) void c; })(), 0);
   assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - 3_000);
 });
+
+test('any async iterable (here an async generator) holds its slot until read; break frees it', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ maxConcurrent: 1, tokensPerMinute: TPM });
+  let closed = false;
+  async function* chunks() {
+    try {
+      for (let i = 0; i < 10; i++) {
+        await immediate(); // time stands still: the budget's level is exact
+        yield { choices: [{ delta: { content: 'abcd' } }] };
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  const gen = await settle(clock, limiter.schedule(() => chunks(), { inputTokens: 7, maxOutputTokens: 500 }), 0);
+  assert.equal(limiter.stats().inFlight, 1);
+  let n = 0;
+  await settle(clock, (async () => {
+    for await (const c of gen) if (++n === 3) break;
+  })(), 0);
+  assert.ok(closed, 'the generator was returned');
+  assert.equal(limiter.stats().inFlight, 0);
+  // Cut short: the input from the estimate, three chunks of one token each.
+  assert.equal(limiter.stats().budgets.tokensPerMinute.available, TPM - 7 - 3);
+});
+
+test('an empty stream ends its attempt at once, and the caller reads nothing', async (t) => {
+  const clock = useFakeClock(t);
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  async function* nothing() {}
+  const stream = await settle(clock, limiter.schedule(() => nothing(), { inputTokens: 3, maxOutputTokens: 10 }), 0);
+  assert.deepEqual([limiter.stats().inFlight, limiter.stats().completed], [0, 1]);
+  const seen = [];
+  for await (const c of stream) seen.push(c);
+  assert.deepEqual(seen, []);
+});
+
+test('openai .withResponse() on a stream: { data, response } held by its data, limits learned from the response', async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { ...frozen, rpm: 100, tpm: 50_000, outputTokens: () => 4 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  const body = chatBody(1, withUsage);
+  const { data, response } = await settle(clock, limiter.schedule(({ signal }) => client.chat.completions.create(body, { signal }).withResponse(), estimateOpenAI(body)), 0);
+  assert.equal(response.status, 200);
+  assert.equal(limiter.stats().inFlight, 1);
+  const chunks = [];
+  await settle(clock, (async () => { for await (const c of data) chunks.push(c); })(), 0);
+  assert.equal(chunks.length, 7);
+  const s = limiter.stats();
+  assert.deepEqual([s.inFlight, s.budgets.requestsPerMinute?.limit, s.budgets.tokensPerMinute?.limit], [0, 100, 50_000]);
+});
+
+test("a stream's settled event comes when it ends, with the usage read from it", async (t) => {
+  const clock = useFakeClock(t);
+  const mock = await provider(t, { ...frozen, outputTokens: () => 5 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+  const limiter = new Limiter({ maxConcurrent: 1 });
+  const settled = [];
+  limiter.on('settled', (d) => settled.push(d));
+  const body = chatBody(1, withUsage);
+  const stream = await settle(clock, limiter.schedule(({ signal }) => client.chat.completions.create(body, { signal }), estimateOpenAI(body)), 0);
+  assert.equal(settled.length, 0, 'not settled at the first chunk');
+  let usage;
+  await settle(clock, (async () => { for await (const c of stream) usage = c.usage ?? usage; })(), 0);
+  assert.equal(settled.length, 1);
+  assert.equal(settled[0].outcome, 'fulfilled');
+  assert.deepEqual(settled[0].usage, { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
+});

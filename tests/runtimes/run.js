@@ -7,7 +7,7 @@ import { chromiumSmoke, chromiumStream } from './checks/chromium.js';
 import { esbuildNode, esbuildWorkerd } from './checks/esbuild.js';
 import { exampleBrowser, exampleWorker } from './checks/examples.js';
 import { typesCheck } from './checks/types.js';
-import { workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
+import { workerdFetch, workerdSharedUnbundled, workerdSmoke } from './checks/workerd.js';
 import { workerdWaits } from './checks/workerd-waits.js';
 import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
 import { wwwPage } from './checks/www.js';
@@ -33,6 +33,7 @@ const checks = [
   ['workerd-shared', workerdSharedUnbundled],
   ['workerd-waits', workerdWaits],
   ['workerd-stream', workerdStream],
+  ['workerd-fetch', workerdFetch],
   ['workerd-durable', workerdDurable],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
   ['metrics-workerd', metricsWorkerd],

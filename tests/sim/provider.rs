@@ -55,6 +55,9 @@ pub struct SimProvider {
     pub outage: Option<Outage>,
     /// Whether answers carry the rate-limit headers.
     pub headers: bool,
+    /// Whether successes carry them too (with `headers`): not when the caller returns an SDK's
+    /// parsed answer rather than its `.withResponse()`, whose errors still carry them.
+    pub headers_on_success: bool,
     /// Whether the unused part of `max_tokens` comes back when an answer ends (Anthropic
     /// says so; OpenAI may keep it).
     pub refunds: bool,
@@ -75,6 +78,7 @@ impl SimProvider {
             tokens: SimBucket::new(tpm),
             outage: None,
             headers: true,
+            headers_on_success: true,
             refunds: true,
             refusal_ms: 50,
             wall_epoch_ms: 1_700_000_000_000,
@@ -165,7 +169,8 @@ impl Provider for SimProvider {
         if unused > 0.0 && self.refunds {
             self.pending_refunds.push((now + plan.duration, unused));
         }
-        let outcome = Outcome { kind: OutcomeKind::Success, usage: Some(Usage { ..usage }), feedback: self.feedback(None) };
+        let feedback = if self.headers_on_success { self.feedback(None) } else { Feedback::default() };
+        let outcome = Outcome { kind: OutcomeKind::Success, usage: Some(Usage { ..usage }), feedback };
         (plan.duration, outcome)
     }
 }

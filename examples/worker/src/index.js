@@ -5,7 +5,7 @@
 //
 //   POST /v1/chat/completions   { "model": "...", "messages": [...], "max_tokens": 300 }
 //   (with "stream": true, the server-sent events pass through as they come; the request holds
-//   its slot until its client has read them all or gone away)
+//   its slot until its client has read them all, or until request.signal says it went away)
 //
 // Configuration (wrangler.jsonc): LLM_API_URL and the limits as vars, the key as a secret:
 //   npx wrangler secret put LLM_API_KEY

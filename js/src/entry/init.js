@@ -2,6 +2,11 @@
 // (a bundler's asset import, a CDN URL, bytes embedded in a bundle). Call `init` or `initSync`
 // once, before the first `new Limiter()`; calling either again does nothing.
 import load, { initSync as loadSync } from '../../wasm/sluice.js';
+import { useWorkersWaiting } from '../limiter.js';
+import { WorkersWaiting } from '../workers.js';
+
+// Any host may be Cloudflare Workers here: waiting jobs keep their requests alive there (workers.js).
+useWorkersWaiting((host) => new WorkersWaiting(host));
 
 const isModule = (x) => x instanceof WebAssembly.Module;
 const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x);
@@ -24,5 +29,8 @@ export async function init(source) {
   }
   await load({ module_or_path: source });
 }
+
+// Thrown errors are read at once here (the browser entry loads this at the first one).
+import '../thrown.js';
 
 export * from '../index.js';

@@ -26,4 +26,7 @@ function wasmBytes() {
 
 initSync({ module: wasmBytes() });
 
+// Thrown errors are read at once here (the browser entry loads this at the first one).
+import '../thrown.js';
+
 export * from '../index.js';

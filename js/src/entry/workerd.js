@@ -4,7 +4,14 @@
 // Bundlers that load the `.wasm` as bytes instead (esbuild --loader:.wasm=binary) work too.
 import module from '../../wasm/sluice_bg.wasm';
 import { initSync } from '../../wasm/sluice.js';
+import { useWorkersWaiting } from '../limiter.js';
+import { WorkersWaiting } from '../workers.js';
 
 initSync({ module });
+// Waiting jobs keep their requests alive (workers.js).
+useWorkersWaiting((host) => new WorkersWaiting(host));
+
+// Thrown errors are read at once here (the browser entry loads this at the first one).
+import '../thrown.js';
 
 export * from '../index.js';

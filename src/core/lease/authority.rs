@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 
 use super::super::bucket::Bucket;
-use super::super::budget::{burst_capacity, BurstPpm, LimitKind};
+use super::super::budget::{burst_capacity, BurstPpm};
+use super::super::limit_kind::LimitKind;
 use super::super::time::Millis;
 use super::fair::water_level;
 use super::{horizon_ms, Ask, Grant, KINDS};

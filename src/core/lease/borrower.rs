@@ -13,7 +13,7 @@
 //! heard a count uses `1/`[`FALLBACK_DIVISOR_UNKNOWN`].) It keeps asking every [`RETRY_MS`] and
 //! returns to leases with the first answer.
 
-use super::super::budget::LimitKind;
+use super::super::limit_kind::LimitKind;
 use super::super::time::Millis;
 use super::{horizon_ms, Ask, Grant, AHEAD_MS, KINDS};
 

@@ -1,7 +1,8 @@
 //! The local limiter on leases: its budget holds only what the coordinator granted (or, while
 //! falling back, its own share), and a [`Borrower`] decides when to ask and applies answers.
 
-use super::super::budget::{Budget, LimitKind};
+use super::super::budget::Budget;
+use super::super::limit_kind::LimitKind;
 use super::super::scheduler::Scheduler;
 use super::super::time::Millis;
 use super::borrower::Borrower;

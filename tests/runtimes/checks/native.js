@@ -53,5 +53,11 @@ export async function packedCheck() {
   const esm = await runFixture(process.execPath, [path.join(dir, 'node.js')], { cwd: dir });
   expectEntry(esm.entry, 'packed/node_modules/sluice/src/entry/node.js');
   await runFixture(process.execPath, [path.join(dir, 'require.cjs')], { cwd: dir });
-  return `${files.length} files, ${filename}; import and require from a fresh project, ${esm.checked.length} checks each`;
+  // The optional entries resolve from the installed package too, and the docs are in it.
+  const entries = "const f = await import('sluice/fetch'); const e = await import('sluice/estimate'); if (typeof f.createFetch !== 'function' || typeof e.estimateGemini !== 'function') throw new Error('missing exports');";
+  await run(process.execPath, ['--input-type=module', '-e', entries], { cwd: dir });
+  const paths = files.map((f) => f.path);
+  const missing = ['README.md', 'LICENSE'].filter((name) => !paths.includes(name));
+  if (missing.length > 0) throw new Error(`the tarball lacks ${missing.join(' and ')}`);
+  return `${files.length} files, ${filename} (README and LICENSE included); import and require from a fresh project, ${esm.checked.length} checks each; sluice/fetch and sluice/estimate resolve`;
 }

@@ -2,6 +2,7 @@
 // concurrent requests.
 import path from 'node:path';
 import { fixtures } from '../lib/paths.js';
+import { startMockProvider } from '../../../mock/provider.js';
 import { startUpstream } from '../lib/upstream.js';
 import { packageModules, startWorker } from '../lib/workerd.js';
 
@@ -66,4 +67,33 @@ export async function workerdShared({ modules, main }) {
 /** The shared-limiter test on the unbundled package. */
 export function workerdSharedUnbundled() {
   return workerdShared({ main: fixture('worker-shared.js'), modules: packageModules(fixtures).modules });
+}
+
+/**
+ * sluice/fetch in workerd: 12 concurrent requests through one module-scope limiter to the mock
+ * provider, which answers its 3rd request 503 (overloaded): that one is retried through the
+ * queue, every answer comes back, and the usage the limiter settled from the bodies is what the
+ * provider counted.
+ */
+export async function workerdFetch() {
+  const provider = await startMockProvider({ overloaded: (n) => n === 3 });
+  const { modules } = packageModules(fixtures);
+  const mf = await startWorker({ modules: [fixture('worker-fetch.js'), ...modules], bindings: { PROVIDER: provider.url } });
+  try {
+    const n = 12;
+    const replies = await Promise.all(Array.from({ length: n }, (_, i) => getJson(mf, `/ask?i=${i}`)));
+    const bad = replies.filter((r) => r.status !== 200 || !r.usage);
+    if (bad.length > 0) throw new Error(`${bad.length} of ${n} answers went wrong, e.g. ${JSON.stringify(bad[0])}`);
+    const stats = await getJson(mf, '/report');
+    const p = provider.stats();
+    if (stats.completed !== n) throw new Error(`the limiter completed ${stats.completed} of ${n}`);
+    if (stats.rateLimited !== 1 || p.overloaded !== 1 || stats.retried !== 1) throw new Error(`the limiter saw ${stats.rateLimited} refusals and retried ${stats.retried}; the provider refused ${p.overloaded}`);
+    if (stats.tokens.input !== p.inputTokens || stats.tokens.output !== p.outputTokens) {
+      throw new Error(`settled ${stats.tokens.input} + ${stats.tokens.output} tokens, the provider counted ${p.inputTokens} + ${p.outputTokens}`);
+    }
+    return `${n} concurrent requests through createFetch, a 503 retried through the queue, usage settled from the bodies as the provider counted it`;
+  } finally {
+    await mf.dispose();
+    await provider.close();
+  }
 }

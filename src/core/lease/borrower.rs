@@ -226,7 +226,13 @@ impl Borrower {
         // later: the coordinator's bucket gathers meanwhile, and each ask brings a share of a
         // horizon's flow however many isolates wait (asking sooner would bring crumbs).
         let short = (0..KINDS).any(|k| grant.lease[k] < sent.want[k]);
-        self.next_ask = if short { now + self.horizon().max(RETRY_MS) } else { now };
+        // Given nothing at all, it asks again sooner: its share comes as the bucket refills.
+        let nothing = grant.lease.iter().all(|&l| l == 0);
+        self.next_ask = match (short, nothing) {
+            (false, _) => now,
+            (true, true) => now + RETRY_MS,
+            (true, false) => now + self.horizon().max(RETRY_MS),
+        };
         let pause_until = (grant.pause_ms > 0).then(|| now + grant.pause_ms);
         if let Some(until) = pause_until {
             self.known_pause = self.known_pause.max(until);

@@ -206,13 +206,19 @@ export async function workerdDurable() {
   must(third.ms > leases.ms, `a third each (${sec(third.ms)}) expected slower than leases (${sec(leases.ms)})`);
 
   // Faults. The coordinator restarted mid-run: its memory goes, its storage stays.
+  let exchanges = null;
   const restarted = await scenario({
     mode: 'lease',
     during: async (run) => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const before = await (await run.fetchers[0].fetch('http://w/coordinator')).json();
       await run.fetchers[0].fetch('http://w/restart');
+      const after = await (await run.fetchers[0].fetch('http://w/coordinator')).json();
+      exchanges = { before: before.exchanges, after: after.exchanges };
     },
   });
+  // The object really lost its memory: its count of exchanges started again.
+  must(exchanges.after < exchanges.before, `restart: the object kept its memory (${exchanges.before} exchanges before, ${exchanges.after} after)`);
   must(restarted.failed === 0 && restarted.rateLimited === 0, `restart: ${restarted.failed} failed, ${restarted.rateLimited} 429s`);
   must(restarted.excessRequests <= 1 && restarted.excessTokens <= JOB_TOKENS, `restart: a window went ${restarted.excessRequests.toFixed(1)} requests over`);
 
@@ -240,7 +246,7 @@ export async function workerdDurable() {
     `  ${'strategy'.padEnd(31)} ${'time'.padStart(7)} ${'failed'.padStart(6)} ${'429s'.padStart(5)}   calls/job`,
     ...rows,
     `  leases: worst window ${leases.excessRequests.toFixed(1)} requests and ${leases.excessTokens.toFixed(0)} tokens beyond budget + burst; ${leases.coordinator.exchanges} calls at the object`,
-    `  coordinator restarted at 1.5 s: ${sec(restarted.ms)}, 0 failed, 0 429s, worst window ${restarted.excessRequests.toFixed(1)} requests beyond`,
+    `  coordinator restarted at 1.5 s (${exchanges.before} exchanges before, ${exchanges.after} after, from storage): ${sec(restarted.ms)}, 0 failed, 0 429s, worst window ${restarted.excessRequests.toFixed(1)} requests beyond`,
     `  coordinator unreachable for ${DOWN_MS / 1000} s from 1 s: ${sec(unreachable.ms)}, 0 jobs lost, 0 429s`,
     `  a 429 (Retry-After 2 s) met by one Worker: the other two's 40 requests went from ${(pause.firstAdmittedMs / 1000).toFixed(2)} s, 1 429 in all`,
   ].join('\n');

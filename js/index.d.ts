@@ -108,6 +108,21 @@ export interface LimiterOptions extends RateLimits {
    * settled cost of a job. Default `true`; `false` reserves every estimate as given.
    */
   calibrate?: boolean;
+  /**
+   * Cloudflare Workers: a function that returns a Durable Object stub of `SluiceCoordinator`
+   * (from `sluice/durable`), e.g. `() => env.SLUICE.get(env.SLUICE.idFromName('openai:gpt-4o-mini'))`;
+   * it is called for each exchange, in the request that makes it (a stub serves only the
+   * request that made it). The limits are then the account's, shared by every isolate bound to
+   * that object: this limiter spends what the coordinator leases it instead of refilling by
+   * itself. Every limiter of one coordinator must be given the same limits and burst.
+   */
+  coordinator?: () => CoordinatorStub;
+}
+
+/** What `coordinator` takes: a Durable Object stub whose class is `SluiceCoordinator`. */
+export interface CoordinatorStub {
+  readonly id: object;
+  exchange(message: unknown): unknown;
 }
 
 /** Options every job takes, whatever its estimate. */

@@ -1,5 +1,6 @@
 // A continuously refilled token bucket, the way OpenAI and Anthropic describe their limits:
-// it holds at most one minute's limit and regains limit/60000 per millisecond. Floats are
+// it holds at most one minute's limit (or a share of it: `burst`) and regains limit/60000 per
+// millisecond. Floats are
 // fine for a mock; EPSILON keeps rounding noise (0.9999999 of a request) from refusing a
 // request that an exact integer limiter, such as sluice, rightly considers fitting.
 
@@ -7,10 +8,13 @@ const MINUTE_MS = 60_000;
 const EPSILON = 1e-6;
 
 export class Bucket {
-  /** @param {number} limit per minute @param {number} now ms on the provider's clock */
-  constructor(limit, now) {
+  /**
+   * @param {number} limit per minute @param {number} now ms on the provider's clock
+   * @param {number} [burst] the share of the limit the bucket holds (1: a minute's worth)
+   */
+  constructor(limit, now, burst = 1) {
     this.limit = limit;
-    this.capacity = limit;
+    this.capacity = limit * burst;
     this.perMs = limit / MINUTE_MS;
     this.level = limit;
     this.at = now;

@@ -1,6 +1,6 @@
 // The mock provider's options, checked up front: a typo in a test should fail loudly.
 
-const KNOWN = new Set(['rpm', 'tpm', 'itpm', 'otpm', 'latency', 'now', 'sleep', 'settle', 'outputTokens', 'outage', 'overloaded', 'streamFault', 'host', 'port']);
+const KNOWN = new Set(['rpm', 'tpm', 'itpm', 'otpm', 'burst', 'latency', 'now', 'sleep', 'settle', 'outputTokens', 'outage', 'overloaded', 'streamFault', 'host', 'port']);
 
 const describe = (v) => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'function' ? 'a function' : Array.isArray(v) ? 'an array' : String(v));
 const bad = (name, expected, value) => new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
@@ -54,6 +54,7 @@ export function parseOptions(options = {}) {
     outage = { fromMs, untilMs, retryAfterS: number('outage.retryAfterS', o.outage.retryAfterS) };
   }
 
+  if (o.burst !== undefined && (typeof o.burst !== 'number' || !(o.burst > 0 && o.burst <= 1))) throw bad('burst', 'a number in (0, 1]', o.burst);
   if (o.settle !== undefined && typeof o.settle !== 'boolean') throw bad('settle', 'a boolean', o.settle);
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host === '')) throw bad('host', 'a non-empty string', o.host);
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) throw bad('port', 'an integer in [0, 65535]', o.port);
@@ -65,6 +66,7 @@ export function parseOptions(options = {}) {
       input: number('itpm', o.itpm, { positive: true }),
       output: number('otpm', o.otpm, { positive: true }),
     },
+    burst: o.burst ?? 1,
     latency,
     now: func('now', o.now, () => performance.now()),
     sleep: func('sleep', o.sleep, undefined),

@@ -61,6 +61,7 @@ function send(res, status, headers, body) {
  * Starts the mock provider. Options, all optional:
  * - rpm, tpm, itpm, otpm: per-minute limits on requests, tokens (input + max_tokens), input
  *   tokens and output tokens (max_tokens); unset means unlimited.
+ * - burst (1): the share of each limit its bucket holds (1/60: a second's worth).
  * - latency: { baseMs, perOutputTokenMs }: how long a successful answer takes.
  * - now(), sleep(ms): the clock and the wait, injectable for tests on fake time.
  * - settle (true): give back the unused max_tokens when the answer is produced.
@@ -73,7 +74,7 @@ function send(res, status, headers, body) {
  * A body with `stream: true` is answered with server-sent events: `latency.baseMs` before the
  * first, `latency.perOutputTokenMs` before each next one.
  * - host ('127.0.0.1'), port (0: any free port).
- * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object, streamStats(): object }>}
+ * @returns {Promise<{ url: string, port: number, close(): Promise<void>, stats(): object, streamStats(): object, admissions(): number[][] }>}
  */
 export async function startMockProvider(options) {
   const o = parseOptions(options);
@@ -155,5 +156,7 @@ export async function startMockProvider(options) {
     },
     stats: () => ({ ...rules.counts }),
     streamStats: () => ({ ...streams }),
+    /** Each admitted request so far: [ms since start, tokens charged], for checks of what any window let through. */
+    admissions: () => rules.admissions.slice(),
   };
 }

@@ -14,7 +14,9 @@ export function createRules(o, sleep) {
   const startedAt = o.now();
   /** The configured buckets by what they count: requests, tokens (input + output), input, output. */
   const buckets = {};
-  for (const [resource, limit] of Object.entries(o.limits)) if (limit !== undefined) buckets[resource] = new Bucket(limit, startedAt);
+  for (const [resource, limit] of Object.entries(o.limits)) if (limit !== undefined) buckets[resource] = new Bucket(limit, startedAt, o.burst);
+  /** Each admitted request: [ms since start, tokens charged]. */
+  const admissions = [];
   let outageWindow = o.outage;
   const counts = {
     requests: 0,
@@ -69,6 +71,7 @@ export function createRules(o, sleep) {
   return {
     buckets,
     counts,
+    admissions,
 
     /** A request came in: its number, 1-based. */
     arrive() {
@@ -118,6 +121,7 @@ export function createRules(o, sleep) {
         counts.rateLimited += 1;
         return reply(dialect, n, dialect.rateLimited(refusal));
       }
+      admissions.push([arrived - startedAt, inputTokens + maxTokens]);
 
       counts.inFlight += 1;
       counts.peakInFlight = Math.max(counts.peakInFlight, counts.inFlight);

@@ -12,3 +12,13 @@ wasm-bindgen target/wasm32-unknown-unknown/release/sluice.wasm \
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   js/wasm/sluice_bg.wasm -o js/wasm/sluice_bg.wasm
+
+# The coordinator's .wasm (sluice/durable): the lease authority alone, from the same core.
+cargo build --quiet --release --target wasm32-unknown-unknown --manifest-path durable/Cargo.toml
+wasm-bindgen durable/target/wasm32-unknown-unknown/release/sluice_durable.wasm \
+  --target web --omit-default-module-path --no-typescript \
+  --out-dir js/wasm --out-name sluice_durable
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  js/wasm/sluice_durable_bg.wasm -o js/wasm/sluice_durable_bg.wasm
+

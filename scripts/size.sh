@@ -46,5 +46,11 @@ line "sluice/estimate, minified" "$(minified js/src/estimate.js)" 2000
 line "sluice/fetch, minified" "$(minified js/src/fetch.js)" 4000
 line "sluice/otel, minified" "$(minified js/src/metrics/otel.js)" 4000
 line "sluice/prometheus, minified" "$(minified js/src/metrics/prometheus.js)" 4000
+# sluice/durable: the coordinator's Durable Object, its glue, and its own .wasm (only the object loads it).
+durable_wasm=js/wasm/sluice_durable_bg.wasm
+if [ -f "$durable_wasm" ]; then
+  line "sluice/durable, minified (JS)" "$(node_modules/.bin/esbuild js/src/entry/durable.js --bundle --minify --format=esm --external:'*.wasm' --external:'cloudflare:*' --log-level=error | gz)" 4000
+  line "sluice/durable .wasm" "$(gz < "$durable_wasm")" 20000
+fi
 
 if [ "${1:-}" = "--check" ] && [ "$over" -ne 0 ]; then exit 1; fi

@@ -25,8 +25,8 @@ mod core;
 pub use crate::core::*;
 
 // Read by the wasm shell only; native builds see it through its tests.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "binding")), allow(dead_code))]
 mod wire;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "binding"))]
 mod wasm;

@@ -3,7 +3,7 @@
 // Each task is called from its own caller's continuation (`await admitted; task()`), never from
 // the code path that freed a slot for it: in Workers, a task started from another request's
 // context never gets its I/O back.
-import { Core } from '../wasm/sluice.js';
+import { Core, Lease } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
 import { bodyUsage, discard } from './body.js';
@@ -116,11 +116,13 @@ export class Limiter extends EventTarget {
   #unreadable = undefined;
   /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
   #dead = null;
+  /** Leases from a coordinator (the `coordinator` option), or null. */
+  #lease = null;
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
     super();
-    const { settings, seeded, classify, latencyQuantile } = parseLimiterOptions(options);
+    const { settings, seeded, classify, latencyQuantile, coordinator } = parseLimiterOptions(options);
     // No clock is read here: a limiter may be built at a Worker's module scope, where the
     // clock reads 0. The core counts time from its first real reading on.
     try {
@@ -134,7 +136,8 @@ export class Limiter extends EventTarget {
         throw new Error('sluice: in Workers, import the `workerd` entry (wrangler does; esbuild: --conditions=workerd)');
       }
       this.#waiting = makeWorkersWaiting({
-        nextWake: () => this.#core.nextWake(),
+        // On leases, the limiter's own wake also counts the lease's (when to ask again).
+        nextWake: () => (this.#lease === null ? this.#core.nextWake() : this.#timerAt === Infinity ? -1 : this.#timerAt),
         pumpIfStale: () => {
           const t = now();
           if (t !== this.#lastReading) this.#pump(t);
@@ -150,6 +153,16 @@ export class Limiter extends EventTarget {
     }
     this.#classify = classify;
     this.#unseeded = !seeded;
+    if (coordinator !== null) {
+      // On leases from now on (time 0: no clock is read here); the trips load on first use.
+      const lease = new Lease(this.#core, 0);
+      const pump = () => this.#safely(() => this.#pump());
+      this.#lease = { after: (t, wake) => wake };
+      import('./coordinator.js').then(({ LeaseClient }) => {
+        this.#lease = new LeaseClient(this.#core, lease, coordinator.stubOf, coordinator.config, now, pump, (e) => this.#crash(e));
+        pump();
+      });
+    }
   }
 
   /**
@@ -642,7 +655,7 @@ export class Limiter extends EventTarget {
     // The key names of this output's events, read before any listener can call into the core
     // (a schedule() from a listener would replace them).
     const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
-    this.#arm(wake);
+    this.#arm(this.#lease === null ? wake : this.#lease.after(t, wake));
     if (this.#below.length !== 0) this.#resolveBelow();
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {

@@ -6,6 +6,8 @@
 
 use wasm_bindgen::prelude::*;
 
+mod lease;
+
 use crate::wire::{self, millis, optional};
 use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind, Outcome, OutcomeKind, Rejection, Resource, Scheduler, Usage, Verdict};
 

@@ -12,6 +12,7 @@ import { workerdWaits } from './checks/workerd-waits.js';
 import { metricsChromium, metricsWorkerd } from './checks/metrics.js';
 import { wwwPage } from './checks/www.js';
 import { workerdStream } from './checks/workerd-stream.js';
+import { workerdDurable } from './checks/workerd-durable.js';
 import { bin, outDir } from './lib/paths.js';
 
 /** Fails at once, with the fix, when a runtime binary is not installed. */
@@ -33,6 +34,7 @@ const checks = [
   ['workerd-waits', workerdWaits],
   ['workerd-stream', workerdStream],
   ['workerd-fetch', workerdFetch],
+  ['workerd-durable', workerdDurable],
   ['chromium', needs(bin.chromium, chromiumSmoke)],
   ['metrics-workerd', metricsWorkerd],
   ['metrics-chromium', needs(bin.chromium, metricsChromium)],

@@ -12,10 +12,16 @@
 import { AbortError, Limiter, QueueFullError, QueueTimeoutError, RetryError } from 'sluice';
 import { estimateOpenAI } from 'sluice/estimate';
 
+// The coordinator: one Durable Object per account and model holds the account's limits and
+// leases budget to the limiter of every isolate (bound as SLUICE in wrangler.jsonc).
+export { SluiceCoordinator } from 'sluice/durable';
+
 /**
  * One limiter per isolate, made on the first request from the vars. Building it reads no clock
  * and starts no timer, so it could be made at module scope too; `env` is only here.
- * Each isolate has its own: divide your account's limits by the isolates you expect.
+ * The limits are the account's, not a share: every isolate's limiter spends what the
+ * coordinator leases it. `coordinator` returns a stub made in the request that asks (a stub
+ * serves only the request that made it).
  */
 let limiter = null;
 
@@ -25,6 +31,7 @@ function limiterFor(env) {
     requestsPerMinute: Number(env.REQUESTS_PER_MINUTE),
     tokensPerMinute: Number(env.TOKENS_PER_MINUTE),
     maxQueue: 500,
+    coordinator: () => env.SLUICE.get(env.SLUICE.idFromName(env.LIMITS_NAME)),
   });
   return limiter;
 }

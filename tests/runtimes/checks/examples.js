@@ -56,7 +56,8 @@ export async function exampleWorker() {
     { type: 'ESModule', path: path.join(dir, 'index.js') },
     ...files.filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm', path: path.join(dir, f) })),
   ];
-  if (modules.length !== 2) throw new Error(`wrangler's output is not one script and one .wasm: ${files.join(', ')}`);
+  // The limiter's .wasm and the coordinator's.
+  if (modules.length !== 3) throw new Error(`wrangler's output is not one script and two .wasm: ${files.join(', ')}`);
   const flags = compatibilityFlags(path.join(copy, 'wrangler.jsonc'));
   const worker = (provider, concurrent) =>
     startWorker({
@@ -69,7 +70,9 @@ export async function exampleWorker() {
         MAX_CONCURRENT: String(concurrent),
         REQUESTS_PER_MINUTE: '600',
         TOKENS_PER_MINUTE: '200000',
+        LIMITS_NAME: 'openai:gpt-4o-mini',
       },
+      durableObjects: { SLUICE: 'SluiceCoordinator' },
     });
   const call = (mf, i) =>
     mf.dispatchFetch('http://worker/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chatBody(i)) });

@@ -38,13 +38,14 @@ export function packageModules(workerDir) {
 }
 
 /** A Miniflare running one Worker from `modules` (the first is the main one). */
-export async function startWorker({ modules, bindings = {}, modulesRoot = root, compatibilityFlags = [], handleRuntimeStdio }) {
+export async function startWorker({ modules, bindings = {}, modulesRoot = root, compatibilityFlags = [], handleRuntimeStdio, durableObjects }) {
   const mf = new Miniflare({
     modules,
     modulesRoot,
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags,
     bindings,
+    ...(durableObjects ? { durableObjects } : {}),
     host: '127.0.0.1',
     ...(handleRuntimeStdio ? { handleRuntimeStdio } : {}),
   });

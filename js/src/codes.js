@@ -16,7 +16,7 @@ export const LIMIT_CHANGED = 16;
 
 /** Outcome kinds for Core.finish; CLASSIFY asks the core to classify from status and hint. */
 export const CLASSIFY = -1;
-export const OUTCOME = Object.freeze({
+export const OUTCOME = {
   success: 0,
   'rate-limited': 1,
   overloaded: 2,
@@ -24,15 +24,15 @@ export const OUTCOME = Object.freeze({
   fatal: 4,
   aborted: 5,
   'timed-out': 6,
-});
+};
 
 /** Hints for Core.finish: what an error says beside its status. */
-export const HINT = Object.freeze({ none: 0, network: 1, rateLimit: 2, overloaded: 3, quotaExhausted: 4 });
+export const HINT = { none: 0, network: 1, rateLimit: 2, overloaded: 3, quotaExhausted: 4 };
 /** A bit of Core.finish's hint: the job is never retried (its stream reached the caller). */
 export const NO_RETRY = 256;
 
 /** The limit a 429's body names, for Core.feedback. */
-export const NAMED = Object.freeze({ none: 0, requests: 1, tokens: 2, inputTokens: 3, outputTokens: 4 });
+export const NAMED = { none: 0, requests: 1, tokens: 2, inputTokens: 3, outputTokens: 4 };
 
 /** Verdicts of Core.finish. */
 export const DONE = 0;

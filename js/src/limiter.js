@@ -3,7 +3,7 @@
 // Each task is called from its own caller's continuation (`await admitted; task()`), never from
 // the code path that freed a slot for it: in Workers, a task started from another request's
 // context never gets its I/O back.
-import { Core, Lease } from '../wasm/sluice.js';
+import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
 import { bodyUsage, discard } from './body.js';
@@ -19,6 +19,16 @@ import * as check from './validate.js';
 import { readPoll, readRejection, readStats, readVerdict, SLOTS } from './wire.js';
 
 const inWorkers = () => globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+/** The lease side of a limiter given no coordinator: its wake-ups stay as they are. */
+const NO_LEASE = { after: (t, wake) => wake };
+/** Why a limiter in Workers, or given a coordinator, cannot be built from this entry. */
+const WORKERD_ENTRY = 'sluice: use the `workerd` entry (wrangler does; esbuild: --conditions=workerd)';
+/** Leases from a coordinator (leases.js), installed by the entries of runtimes with Durable Objects. */
+let leases = null;
+/** Installs leases.js (`import * as leases`): the workerd, init and node entries call it. */
+export function useLeases(module) {
+  leases = module;
+}
 /** How jobs wait in Workers (workers.js), installed by the workerd entry. */
 let makeWorkersWaiting = null;
 /** Installs the Workers waiting (`(host) => new WorkersWaiting(host)`): the workerd entry calls it. */
@@ -73,14 +83,7 @@ class Job {
   }
 }
 
-/** Tests only (not exported by the package): makes `limiter`'s core trap at its next poll, finish or submit. */
-export let trapForTests;
-
 export class Limiter extends EventTarget {
-  static {
-    trapForTests = (limiter) => limiter.#core.trapNextCallForTests();
-  }
-
   #core;
   #classify;
   /** Whether the jitter still needs a random seed (drawn at first use, never at import). */
@@ -116,8 +119,8 @@ export class Limiter extends EventTarget {
   #unreadable = undefined;
   /** The SluiceInternalError of a core that trapped: the limiter has stopped. */
   #dead = null;
-  /** Leases from a coordinator (the `coordinator` option), or null. */
-  #lease = null;
+  /** Leases from a coordinator (the `coordinator` option): when they move its next wake-up. */
+  #lease = NO_LEASE;
 
   /** @param {import('../index.js').LimiterOptions} [options] */
   constructor(options) {
@@ -133,11 +136,11 @@ export class Limiter extends EventTarget {
     if (latencyQuantile !== undefined) this.#core.setLatencyQuantile(latencyQuantile);
     if (inWorkers()) {
       if (makeWorkersWaiting === null) {
-        throw new Error('sluice: in Workers, import the `workerd` entry (wrangler does; esbuild: --conditions=workerd)');
+        throw new Error(WORKERD_ENTRY);
       }
       this.#waiting = makeWorkersWaiting({
-        // On leases, the limiter's own wake also counts the lease's (when to ask again).
-        nextWake: () => (this.#lease === null ? this.#core.nextWake() : this.#timerAt === Infinity ? -1 : this.#timerAt),
+        // The limiter's own next wake: the core's, or sooner on leases (when to ask again).
+        nextWake: () => (this.#timerAt === Infinity ? -1 : this.#timerAt),
         pumpIfStale: () => {
           const t = now();
           if (t !== this.#lastReading) this.#pump(t);
@@ -154,13 +157,12 @@ export class Limiter extends EventTarget {
     this.#classify = classify;
     this.#unseeded = !seeded;
     if (coordinator !== null) {
-      // On leases from now on (time 0: no clock is read here); the trips load on first use.
-      const lease = new Lease(this.#core, 0);
-      const pump = () => this.#safely(() => this.#pump());
-      this.#lease = { after: (t, wake) => wake };
-      import('./coordinator.js').then(({ LeaseClient }) => {
-        this.#lease = new LeaseClient(this.#core, lease, coordinator.stubOf, coordinator.config, now, pump, (e) => this.#crash(e));
-        pump();
+      if (leases === null) throw new Error(WORKERD_ENTRY);
+      leases.startLeases(this.#core, coordinator, settings[2], {
+        now,
+        pump: () => this.#safely(() => this.#pump()),
+        crash: (e) => this.#crash(e),
+        use: (lease) => (this.#lease = lease),
       });
     }
   }
@@ -655,7 +657,7 @@ export class Limiter extends EventTarget {
     // The key names of this output's events, read before any listener can call into the core
     // (a schedule() from a listener would replace them).
     const keys = events !== null && events.some(namesKey) ? this.#core.eventKeys() : null;
-    this.#arm(this.#lease === null ? wake : this.#lease.after(t, wake));
+    this.#arm(this.#lease.after(t, wake));
     if (this.#below.length !== 0) this.#resolveBelow();
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {

@@ -61,31 +61,12 @@ export function parseLimiterOptions(input) {
   ];
   return {
     settings: new Float64Array(settings),
-    coordinator: o.coordinator === undefined ? null : coordinatorOf(o, settings),
+    // Checked by leases.js, which the entries of runtimes with Durable Objects install.
+    coordinator: o.coordinator === undefined ? null : o,
     seeded: o.seed !== undefined,
     classify: o.classify === undefined ? undefined : check.func('classify', o.classify),
     latencyQuantile: latencyQuantile(o.latencyQuantile),
   };
-}
-
-/**
- * The `coordinator` option: a function that returns a Durable Object stub of SluiceCoordinator
- * (sluice/durable), called for each exchange in the request that makes it (a stub serves only
- * the request that made it), with what every limiter sharing it must agree on: the account's
- * limits and the burst.
- */
-function coordinatorOf(o, settings) {
-  if (typeof o.coordinator !== 'function') {
-    const stub = o.coordinator !== null && typeof o.coordinator === 'object' && typeof o.coordinator.id === 'object';
-    throw new TypeError(
-      `Expected \`coordinator\` to be a function that returns a Durable Object stub of SluiceCoordinator (() => env.SLUICE.get(id)), got ${stub ? 'a stub (it would serve only the request that made it)' : check.describe(o.coordinator)}`,
-    );
-  }
-  const limits = LIMIT_NAMES.map((name) => (o[name] === undefined || o[name] === Infinity ? 0 : o[name]));
-  if (limits.every((l) => l === 0)) {
-    throw new TypeError(`Expected \`coordinator\` to come with the account's limits (${LIMIT_NAMES.join(', ')}), got none`);
-  }
-  return { stubOf: o.coordinator, config: { limits, burst: settings[2] } };
 }
 
 /**

@@ -63,8 +63,7 @@ export function readOutcome(value, threw) {
       : { status: 0, hint: HINT.none, headers: {}, retryDelay: '', named: NAMED.none };
   }
   if (value === null || typeof value !== 'object') return { status: 0, hint: HINT.none, headers: {}, retryDelay: '', named: NAMED.none };
-  if (readThrown === null) throw new Error('sluice: the reading of thrown errors (thrown.js) is not loaded');
-  return readThrown(value);
+  return readThrown(value); // loaded before any attempt's end is read (limiter.js, stream.js)
 }
 
 /**

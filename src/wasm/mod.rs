@@ -83,18 +83,10 @@ pub struct Core {
 /// indexes). Plain identifiers: a line break cannot occur in them.
 #[wasm_bindgen(js_name = statsLayout)]
 pub fn stats_layout() -> String {
-    let mut out = String::new();
-    out.push(char::from(b'0' + wire::STATS_LIMIT_ROW as u8)); // one digit
-    for name in wire::STATS_FIELDS {
-        out.push('\n');
-        out.push_str(name);
-    }
-    out.push('\n');
-    for kind in LimitKind::ALL {
-        out.push('\n');
-        out.push_str(kind.name());
-    }
-    out
+    let limits: [&str; 6] = LimitKind::ALL.map(LimitKind::name);
+    let row = [char::from(b'0' + wire::STATS_LIMIT_ROW as u8)]; // one digit
+    let row: String = row.iter().collect();
+    [row.as_str(), &wire::STATS_FIELDS.join("\n"), "", &limits.join("\n")].join("\n")
 }
 
 #[wasm_bindgen]

@@ -5,12 +5,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Limiter, SluiceInternalError, SluiceError } from 'sluice';
-import { trapForTests } from '../../js/src/limiter.js';
+import { Core } from '../../js/wasm/sluice.js';
 import { pickHeaders } from '../../js/src/outcome.js';
 import { wasmMemory } from '../../js/wasm/sluice.js';
 import { useFakeClock, deferred } from './support/clock.js';
 
 const sleeper = (ms, value) => () => new Promise((resolve) => setTimeout(() => resolve(value), ms));
+
+/**
+ * Makes the core of the next limiter that schedules a job trap at its next poll, finish or
+ * submit after `trap()` is called, through the core's test-only entry (`trapNextCallForTests`):
+ * a real wasm trap. The limiter's core is found by the first `submit` it makes.
+ */
+function trapOnCue(t) {
+  const submit = Core.prototype.submit;
+  let core = null;
+  Core.prototype.submit = function (...args) {
+    core ??= this;
+    return submit.apply(this, args);
+  };
+  t.after(() => (Core.prototype.submit = submit));
+  return () => core.trapNextCallForTests();
+}
 
 test('a trap in the core settles every job with SluiceInternalError, refuses new work, throws nothing uncaught, and spares other limiters', async (t) => {
   const clock = useFakeClock(t);
@@ -19,6 +35,7 @@ test('a trap in the core settles every job with SluiceInternalError, refuses new
   process.on('uncaughtException', onUncaught);
   t.after(() => process.off('uncaughtException', onUncaught));
 
+  const trap = trapOnCue(t);
   const limiter = new Limiter({ maxConcurrent: 2, requestsPerMinute: 600, burst: 1 / 60 });
   const other = new Limiter({ maxConcurrent: 2 });
   const running = deferred();
@@ -27,7 +44,7 @@ test('a trap in the core settles every job with SluiceInternalError, refuses new
   const settled = jobs.map((p) => p.then((v) => ({ v }), (e) => ({ e })));
   await clock.tickAsync(1);
   // The next call into the core (the limiter's own timer, or the second job's end) traps.
-  trapForTests(limiter);
+  trap();
   await clock.tickAsync(200);
   running.resolve('a'); // a task that succeeds after the trap still settles with the error
   await clock.tickAsync(1);
@@ -179,5 +196,5 @@ test('in Cloudflare Workers, a limiter from an entry that cannot keep requests a
   Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Cloudflare-Workers' }, configurable: true });
   t.after(() => (had ? Object.defineProperty(globalThis, 'navigator', had) : delete globalThis.navigator));
   // The node entry (these tests') installs no Workers waiting; the workerd entry does.
-  assert.throws(() => new Limiter(), { message: 'sluice: in Workers, import the `workerd` entry (wrangler does; esbuild: --conditions=workerd)' });
+  assert.throws(() => new Limiter(), { message: 'sluice: use the `workerd` entry (wrangler does; esbuild: --conditions=workerd)' });
 });

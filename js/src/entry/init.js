@@ -2,7 +2,7 @@
 // (a bundler's asset import, a CDN URL, bytes embedded in a bundle). Call `init` or `initSync`
 // once, before the first `new Limiter()`; calling either again does nothing.
 import load, { initSync as loadSync } from '../../wasm/sluice.js';
-import { useWorkersWaiting } from '../limiter.js';
+import { useLeases, useWorkersWaiting } from '../limiter.js';
 import { WorkersWaiting } from '../workers.js';
 
 // Any host may be Cloudflare Workers here: waiting jobs keep their requests alive there (workers.js).
@@ -32,5 +32,9 @@ export async function init(source) {
 
 // Thrown errors are read at once here (the browser entry loads this at the first one).
 import '../thrown.js';
+// Leases from a coordinator (sluice/durable), which the browser entry does not carry.
+import * as leases from '../leases.js';
+
+useLeases(leases);
 
 export * from '../index.js';

@@ -28,5 +28,10 @@ initSync({ module: wasmBytes() });
 
 // Thrown errors are read at once here (the browser entry loads this at the first one).
 import '../thrown.js';
+// Leases from a coordinator (sluice/durable), which the browser entry does not carry.
+import * as leases from '../leases.js';
+import { useLeases } from '../limiter.js';
+
+useLeases(leases);
 
 export * from '../index.js';

@@ -4,7 +4,7 @@
 // Bundlers that load the `.wasm` as bytes instead (esbuild --loader:.wasm=binary) work too.
 import module from '../../wasm/sluice_bg.wasm';
 import { initSync } from '../../wasm/sluice.js';
-import { useWorkersWaiting } from '../limiter.js';
+import { useLeases, useWorkersWaiting } from '../limiter.js';
 import { WorkersWaiting } from '../workers.js';
 
 initSync({ module });
@@ -13,5 +13,9 @@ useWorkersWaiting((host) => new WorkersWaiting(host));
 
 // Thrown errors are read at once here (the browser entry loads this at the first one).
 import '../thrown.js';
+// Leases from a coordinator (sluice/durable), which the browser entry does not carry.
+import * as leases from '../leases.js';
+
+useLeases(leases);
 
 export * from '../index.js';

@@ -165,3 +165,38 @@ export function attributeSets(base) {
     return set;
   };
 }
+
+/** The limiter an exporter is given, checked. */
+export function checkLimiter(limiter) {
+  if (limiter === null || typeof limiter?.stats !== 'function' || typeof limiter?.on !== 'function') {
+    throw new TypeError(`Expected \`limiter\` to be a sluice Limiter, got ${check.describe(limiter)}`);
+  }
+}
+
+/**
+ * What every exporter follows of `limiter` (see `follow`), with the exporter's options `o`
+ * (`maxKeys`, `genAi`, checked here) and its attributes `base`: `record` receives each point
+ * with its attribute set, `congestion(attributes)`, `wait(seconds, attributes)`,
+ * `attempt(seconds, attributes)` and, with `genAi`, `tokens(count, attributes)`. Returns
+ * `{ followed, genAi }`.
+ */
+export function followInto(limiter, o, base, record) {
+  const maxKeys = o.maxKeys === undefined ? DEFAULT_MAX_KEYS : check.integer('maxKeys', o.maxKeys, { min: 0 });
+  const genAi = o.genAi === undefined ? false : check.boolean('genAi', o.genAi);
+  const withKey = attributeSets(base);
+  const followed = follow(
+    limiter,
+    {
+      congestion: (kind, key) => record.congestion(withKey(key, CONGESTION.attribute, kind)),
+      wait: (s, key) => record.wait(s, withKey(key)),
+      attempt: (s, key, outcome) => record.attempt(s, withKey(key, ATTEMPT_OUTCOME, outcome)),
+      usage(input, output, key) {
+        if (!genAi) return;
+        record.tokens(input, withKey(key, GEN_AI_TOKENS.attribute, 'input'));
+        record.tokens(output, withKey(key, GEN_AI_TOKENS.attribute, 'output'));
+      },
+    },
+    keyFolder(maxKeys),
+  );
+  return { followed, genAi };
+}

@@ -8,21 +8,18 @@
 //   const stop = instrument(limiter, { meter: metrics.getMeter('my-app'), attributes: { 'sluice.limiter': 'openai' } });
 import {
   ATTEMPT,
-  ATTEMPT_OUTCOME,
+  attributesOf,
   BUDGET_ATTRIBUTE,
   BUDGET_FILL,
   BUDGETS,
+  checkLimiter,
   CONGESTION,
   COUNTERS,
-  DEFAULT_MAX_KEYS,
-  follow,
+  followInto,
   GATE_CLOSED_TIME,
   GAUGES,
   GEN_AI_TOKENS,
   isTokenLimit,
-  keyFolder,
-  attributesOf,
-  attributeSets,
   SECONDS_BUCKETS,
   TOKEN_BUCKETS,
   WAIT,
@@ -67,30 +64,16 @@ export function instrument(limiter, opts) {
   if (meter === null || typeof meter !== 'object' || typeof meter.createObservableGauge !== 'function' || typeof meter.addBatchObservableCallback !== 'function') {
     throw new TypeError(`Expected \`meter\` to be an OpenTelemetry Meter (from metrics.getMeter()), got ${check.describe(meter)}`);
   }
-  if (limiter === null || typeof limiter?.stats !== 'function' || typeof limiter?.on !== 'function') {
-    throw new TypeError(`Expected \`limiter\` to be a sluice Limiter, got ${check.describe(limiter)}`);
-  }
+  checkLimiter(limiter);
   const base = attributesOf('attributes', o.attributes);
-  const maxKeys = o.maxKeys === undefined ? DEFAULT_MAX_KEYS : check.integer('maxKeys', o.maxKeys, { min: 0 });
-  const genAi = o.genAi === undefined ? false : check.boolean('genAi', o.genAi);
   const made = instrumentsOf(meter);
+  const { followed, genAi } = followInto(limiter, o, base, {
+    congestion: (attributes) => made.congestion.add(1, attributes),
+    wait: (s, attributes) => made.wait.record(s, attributes),
+    attempt: (s, attributes) => made.attempt.record(s, attributes),
+    tokens: (n, attributes) => made.tokens.record(n, attributes),
+  });
   if (genAi) made.tokens ??= meter.createHistogram(GEN_AI_TOKENS.name, { unit: GEN_AI_TOKENS.unit, description: GEN_AI_TOKENS.description, advice: { explicitBucketBoundaries: TOKEN_BUCKETS } });
-
-  const withKey = attributeSets(base);
-  const followed = follow(
-    limiter,
-    {
-      congestion: (kind, key) => made.congestion.add(1, withKey(key, CONGESTION.attribute, kind)),
-      wait: (s, key) => made.wait.record(s, withKey(key)),
-      attempt: (s, key, outcome) => made.attempt.record(s, withKey(key, ATTEMPT_OUTCOME, outcome)),
-      usage: (input, output, key) => {
-        if (!genAi) return;
-        made.tokens.record(input, withKey(key, GEN_AI_TOKENS.attribute, 'input'));
-        made.tokens.record(output, withKey(key, GEN_AI_TOKENS.attribute, 'output'));
-      },
-    },
-    keyFolder(maxKeys),
-  );
 
   const observables = [...made.gauges, ...made.counters, ...made.budgets].map(([, instrument]) => instrument).concat(made.fill, made.gateTime);
   const collect = (result) => {

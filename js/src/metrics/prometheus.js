@@ -8,21 +8,18 @@
 //   // in the /metrics handler: reply with metrics.text(), content type metrics.contentType
 import {
   ATTEMPT,
-  ATTEMPT_OUTCOME,
+  attributesOf,
   BUDGET_ATTRIBUTE,
   BUDGET_FILL,
   BUDGETS,
+  checkLimiter,
   CONGESTION,
   COUNTERS,
-  DEFAULT_MAX_KEYS,
-  follow,
+  followInto,
   GATE_CLOSED_TIME,
   GAUGES,
   GEN_AI_TOKENS,
   isTokenLimit,
-  keyFolder,
-  attributesOf,
-  attributeSets,
   SECONDS_BUCKETS,
   TOKEN_BUCKETS,
   WAIT,
@@ -91,30 +88,14 @@ export function prometheus() {
      */
     add(limiter, opts) {
       const o = check.options('prometheus options', opts, OPTIONS);
-      if (limiter === null || typeof limiter?.stats !== 'function' || typeof limiter?.on !== 'function') {
-        throw new TypeError(`Expected \`limiter\` to be a sluice Limiter, got ${check.describe(limiter)}`);
-      }
+      checkLimiter(limiter);
       const base = attributesOf('labels', o.labels);
-      const maxKeys = o.maxKeys === undefined ? DEFAULT_MAX_KEYS : check.integer('maxKeys', o.maxKeys, { min: 0 });
-      const genAi = o.genAi === undefined ? false : check.boolean('genAi', o.genAi);
-      const withKey = attributeSets(base);
-      const followed = follow(
-        limiter,
-        {
-          congestion(kind, key) {
-            const labels = withKey(key, CONGESTION.attribute, kind);
-            congestion.set(labels, (congestion.get(labels) ?? 0) + 1);
-          },
-          wait: (s, key) => wait.record(s, withKey(key)),
-          attempt: (s, key, outcome) => attempt.record(s, withKey(key, ATTEMPT_OUTCOME, outcome)),
-          usage(input, output, key) {
-            if (!genAi) return;
-            tokens.record(input, withKey(key, GEN_AI_TOKENS.attribute, 'input'));
-            tokens.record(output, withKey(key, GEN_AI_TOKENS.attribute, 'output'));
-          },
-        },
-        keyFolder(maxKeys),
-      );
+      const { followed } = followInto(limiter, o, base, {
+        congestion: (labels) => congestion.set(labels, (congestion.get(labels) ?? 0) + 1),
+        wait: (s, labels) => wait.record(s, labels),
+        attempt: (s, labels) => attempt.record(s, labels),
+        tokens: (n, labels) => tokens.record(n, labels),
+      });
       const source = { limiter, base, followed };
       sources.push(source);
       return () => {

@@ -353,8 +353,8 @@ export interface LimiterEventMap {
   concurrencychanged: { limit: number };
   /** A limit was learned or changed from the provider's headers. */
   limitchanged: { limit: LimitName; value: number; capacity: number; windowMs: number };
-  /** The limiter gave up on a job (rejected, expired, retries exhausted). */
-  dropped: { key: string; error: SluiceError | EstimateTooLargeError };
+  /** The limiter gave up on a job (rejected, expired, retries exhausted); `key` undefined for a job without one. */
+  dropped: { key: string | undefined; error: SluiceError | EstimateTooLargeError };
   /**
    * A job entered the limiter (`id` names it in its other events); one refused at submission
    * never did (see `dropped`). Emitted only while someone listens.

@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The codes and names JS shares with the core (js/src/codes.js, names.js), written from their
+# one definition in src/wire/ (a native run; `cargo test` fails if the files in git are stale).
+cargo run --quiet --example codes-js -- --write
+
 cargo build --quiet --release --target wasm32-unknown-unknown
 # --target web gives initSync/init that every entry (Node, Workers, browsers) can call;
 # --omit-default-module-path keeps `new URL(..., import.meta.url)` out, which workerd rejects.

@@ -24,9 +24,7 @@
 mod core;
 pub use crate::core::*;
 
-// Read by the wasm shell only; native builds see it through its tests.
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "binding")), allow(dead_code))]
-mod wire;
+pub mod wire;
 
 #[cfg(all(target_arch = "wasm32", feature = "binding"))]
 mod wasm;

@@ -214,7 +214,7 @@ fn attempts_run_out_with_the_count() {
 fn the_retry_budget_stops_an_outage_from_multiplying_traffic() {
     let config = Config {
         max_concurrent: Some(100),
-        retry_budget: sluice::RetryBudgetConfig { ttl_ms: 10_000, min_per_sec: 1, percent: 10 },
+        retry_budget: Some(sluice::RetryBudgetConfig { ttl_ms: 10_000, min_per_sec: 1, percent: 10 }),
         ..Config::default()
     };
     let mut sim = Sim::new(Scheduler::new(config, 0).unwrap());

@@ -196,7 +196,7 @@ fn config() -> impl Strategy<Value = Config> {
                     adaptive_concurrency: adaptive,
                     gate_per_key: per_key,
                     retry: RetryPolicy { max_attempts: attempts, base_ms: base, cap_ms: base + extra, max_retry_after_ms: max_after },
-                    retry_budget: RetryBudgetConfig { ttl_ms: budget.0, min_per_sec: budget.1, percent: budget.2 },
+                    retry_budget: Some(RetryBudgetConfig { ttl_ms: budget.0, min_per_sec: budget.1, percent: budget.2 }),
                     seed,
                     transit_ms: transit,
                     attempt_lease_ms: lease,

@@ -10,7 +10,7 @@
 // next exchange), so the object needs neither an alarm nor a timer.
 import { DurableObject } from 'cloudflare:workers';
 import { Authority } from '../wasm/sluice_durable.js';
-import { LIMIT_NAMES } from './options.js';
+import { LIMIT_NAMES } from './names.js';
 
 const STATE = 'sluice:coordinator';
 

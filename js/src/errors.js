@@ -1,5 +1,6 @@
 // The errors sluice rejects with. Each has a stable `code`; tell them apart with
 // `instanceof` or `error.code`.
+import { LATE_REASONS } from './names.js';
 
 export class SluiceError extends Error {
   /** @param {string} message @param {string} code @param {ErrorOptions} [options] */
@@ -28,8 +29,6 @@ export class QueueTimeoutError extends SluiceError {
   }
 }
 
-/** Why a job is given up before its deadline, by the core's number (src/wasm/mod.rs). */
-const LATE = ['expired', 'budget', 'latency', 'backoff'];
 
 /**
  * The job cannot finish by its `deadline`: the deadline came (queued, backing off, or running:
@@ -42,7 +41,7 @@ const LATE = ['expired', 'budget', 'latency', 'backoff'];
  */
 export class DeadlineError extends SluiceError {
   constructor(leftMs, neededMs, why, cause) {
-    const reason = LATE[why] ?? why;
+    const reason = LATE_REASONS[why] ?? why;
     const need = {
       budget: `the budget lets it start in ${neededMs} ms`,
       latency: `its wait to start plus what such calls took come to ${neededMs} ms`,

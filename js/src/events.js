@@ -9,12 +9,12 @@
 //   limitchanged        a limit was learned or changed from headers          { limit, value, capacity, windowMs }
 //   dropped             the limiter gave up on a job                         { key, error }
 import * as code from './codes.js';
-import { LIMIT_NAMES } from './options.js';
+import { LIMIT_NAMES } from './names.js';
 
 /**
  * The `[type, detail]` of an event row (five numbers). `jobOf(id)` gives a live job's record
- * (`{ o }`, its options, for the key); `nextKey()` the next key name the core listed for its
- * events. A job without a key has `key: undefined`.
+ * (`{ o }`, its options, for the key); `nextKey(length)` the next key name the core listed for
+ * its events (a row that names a key holds its length + 1). A job without a key has `key: undefined`.
  */
 export function decodeEvent([kind, a, b, c, d], jobOf, nextKey, now) {
   switch (kind) {
@@ -23,9 +23,9 @@ export function decodeEvent([kind, a, b, c, d], jobOf, nextKey, now) {
     case code.RETRY_SCHEDULED:
       return ['retry', { key: (jobOf(a)?.o.key || undefined), attempt: b, delayMs: Math.max(0, c - now) }];
     case code.GATE_CLOSED:
-      return ['gateclosed', { key: a === 1 ? nextKey() : undefined, delayMs: Math.max(0, b - now) }];
+      return ['gateclosed', { key: a > 0 ? nextKey(a - 1) : undefined, delayMs: Math.max(0, b - now) }];
     case code.GATE_OPENED:
-      return ['gateopened', { key: a === 1 ? nextKey() : undefined }];
+      return ['gateopened', { key: a > 0 ? nextKey(a - 1) : undefined }];
     case code.CONCURRENCY_CHANGED:
       return ['concurrencychanged', { limit: a }];
     case code.LIMIT_CHANGED:

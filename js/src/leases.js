@@ -4,7 +4,7 @@
 // authority); the browser entry carries none of it. The trips themselves (coordinator.js) load
 // on first use.
 import { Lease } from '../wasm/sluice.js';
-import { LIMIT_NAMES } from './options.js';
+import { LIMIT_NAMES } from './names.js';
 import * as check from './validate.js';
 
 /**

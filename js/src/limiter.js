@@ -6,6 +6,7 @@
 import { Core } from '../wasm/sluice.js';
 import { AttemptContext, watchAttempt } from './attempt.js';
 import * as code from './codes.js';
+import { OUTCOME } from './names.js';
 import { bodyUsage, discard } from './body.js';
 import { AbortError, ClearedError, ClosedError, DeadlineError, EstimateTooLargeError, RetryError, SluiceError, SluiceInternalError, TimeoutError } from './errors.js';
 import { decodeEvent } from './events.js';
@@ -51,8 +52,8 @@ const idOf = (job) => job.generation * SLOTS + job.slot;
 const DRAIN = 1;
 const REJECT = 2;
 const CLOSE_OPTIONS = new Set(['drain']);
-/** Whether an event row names a key (a key's gate closing or opening). */
-const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] === 1;
+/** Whether an event row names a key (a key's gate closing or opening: its length + 1, 0 for none). */
+const namesKey = (row) => (row[0] === code.GATE_CLOSED || row[0] === code.GATE_OPENED) && row[1] > 0;
 
 /**
  * A scheduled job: its task and options, and while it waits, how to wake it. Its id is kept as
@@ -149,7 +150,7 @@ export class Limiter extends EventTarget {
         dropLost: (job, t, decision) => {
           const id = idOf(job);
           job.decision = decision;
-          this.#carryOut(this.#core.finish(t, id, code.OUTCOME.aborted, 0, 0, -1, -1), t);
+          this.#carryOut(this.#core.finish(t, id, OUTCOME.aborted, 0, 0, -1, -1), t);
           this.#forget(id);
         },
       });
@@ -580,7 +581,7 @@ export class Limiter extends EventTarget {
       ctx.usage = usage;
     } catch (e) {
       this.#unreadable = e;
-      [kind, status, hint, usage] = [code.OUTCOME.fatal, 0, 0, null];
+      [kind, status, hint, usage] = [OUTCOME.fatal, 0, 0, null];
     }
     const t = now();
     const out = this.#core.finish(t, id, kind, status, hint | final, usage ? usage.inputTokens : -1, usage ? usage.outputTokens : -1);
@@ -591,7 +592,7 @@ export class Limiter extends EventTarget {
 
   /** `[kind, status, hint]` of an attempt's end, for `Core.finish`; gives the core the headers. */
   #classifyOutcome(value, threw, stopped) {
-    let kind = stopped instanceof AbortError ? code.OUTCOME.aborted : code.CLASSIFY;
+    let kind = stopped instanceof AbortError ? OUTCOME.aborted : code.CLASSIFY;
     let status = 0;
     let hint = 0;
     if (kind === code.CLASSIFY && (threw || this.#classify || responseOf(value))) {
@@ -601,13 +602,13 @@ export class Limiter extends EventTarget {
       if (this.#classify) {
         const result = threw ? undefined : value;
         const verdict = checkClass(this.#classify({ result, error: threw ? value : undefined, status: status || undefined, headers: seen.headers }));
-        if (verdict !== undefined) kind = code.OUTCOME[verdict];
+        if (verdict !== undefined) kind = OUTCOME[verdict];
       }
       const lines = headerLines(seen.headers);
       if (lines || seen.retryDelay || seen.named) this.#core.feedback(Date.now(), lines, seen.retryDelay, seen.named);
     }
-    if (kind === code.CLASSIFY && stopped) kind = code.OUTCOME['timed-out'];
-    if (kind === code.CLASSIFY && !threw && status === 0) kind = code.OUTCOME.success;
+    if (kind === code.CLASSIFY && stopped) kind = OUTCOME['timed-out'];
+    if (kind === code.CLASSIFY && !threw && status === 0) kind = OUTCOME.success;
     return [kind, status, hint];
   }
 
@@ -620,8 +621,8 @@ export class Limiter extends EventTarget {
       seen = { status: 0, headers: {} }; // read once already in #finish; a getter may throw once
     }
     const error = new RetryError({
-      attempts: Math.floor(verdict / 8),
-      budget: (verdict & 4) !== 0,
+      attempts: Math.floor(verdict / code.EXHAUSTED_PER_ATTEMPT),
+      budget: (verdict & code.EXHAUSTED_BUDGET) !== 0,
       status: seen.status,
       headers: seen.headers,
       cause: threw ? value : undefined,
@@ -661,7 +662,8 @@ export class Limiter extends EventTarget {
     if (this.#below.length !== 0) this.#resolveBelow();
     if (dropped) for (const detail of dropped) this.#emit('dropped', detail);
     if (events) {
-      const nextKey = () => keys.shift();
+      let at = 0;
+      const nextKey = (length) => keys.slice(at, (at += length));
       for (const row of events) {
         const event = decodeEvent(row, this.#jobOf, nextKey, t);
         if (event) this.#emit(event[0], event[1]);

@@ -1,23 +1,12 @@
 // The public options, checked once: the limiter's at construction, a job's at schedule().
+import * as code from './codes.js';
+import { LIMIT_NAMES } from './names.js';
 import * as check from './validate.js';
-
-/** The rate limits, in the order the core numbers them (LimitKind). */
-export const LIMIT_NAMES = [
-  'requestsPerMinute',
-  'tokensPerMinute',
-  'inputTokensPerMinute',
-  'outputTokensPerMinute',
-  'requestsPerDay',
-  'tokensPerDay',
-];
 
 const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'calibrate', 'latencyQuantile', 'coordinator']);
 const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
 const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
-
-/** Where the rate limits start in the core's settings (src/wasm/mod.rs, `setting::LIMITS`). */
-const LIMITS_AT = 14;
 
 /** A whole number, -1 when not given (the core then applies its default) or Infinity. */
 function count(name, value, opts) {
@@ -27,8 +16,8 @@ function count(name, value, opts) {
 }
 
 /**
- * Checks the limiter's options and returns the core's settings, in the order of its
- * constructor (src/wasm/mod.rs; -1 where the core's default applies), with the JS-only ones.
+ * Checks the limiter's options and returns the core's settings (each number where codes.js
+ * says; -1 where the core's default applies), with the JS-only ones.
  * The defaults (the README lists them) live in the core: no cap on concurrency (adaptive
  * below it) or on the queue, the whole of each limit at once, 6 attempts per job under a retry
  * budget, one gate for the whole limiter.
@@ -39,28 +28,28 @@ export function parseLimiterOptions(input) {
     throw new (typeof o.gate === 'string' ? RangeError : TypeError)(`Expected \`gate\` to be "limiter" or "key", got ${check.describe(o.gate)}`);
   }
   const retry = o.retry === false ? { maxAttempts: 1 } : check.options('retry', o.retry, RETRY_OPTIONS);
-  // `budget: false`: retries are limited by `maxAttempts` alone.
-  const budget = retry.budget === false ? { minPerSec: 2 ** 31, percent: 0 } : check.options('retry.budget', retry.budget, BUDGET_OPTIONS);
-  const settings = [
-    count('maxConcurrent', o.maxConcurrent, { infinite: true }),
-    count('maxQueue', o.maxQueue, { min: 0, infinite: true }),
-    o.burst === undefined ? 1 : check.number('burst', o.burst, 'a number in (0, 1]', (n) => n > 0 && n <= 1),
-    o.adaptiveConcurrency === undefined || check.boolean('adaptiveConcurrency', o.adaptiveConcurrency) ? 1 : 0,
-    o.gate === 'key' ? 1 : 0,
-    count('retry.maxAttempts', retry.maxAttempts),
-    count('retry.baseMs', retry.baseMs),
-    count('retry.maxDelayMs', retry.maxDelayMs),
-    count('retry.maxRetryAfterMs', retry.maxRetryAfterMs, { min: 0 }),
-    count('retry.budget.ttlMs', budget.ttlMs),
-    count('retry.budget.minPerSec', budget.minPerSec, { min: 0 }),
-    count('retry.budget.percent', budget.percent, { min: 0 }),
-    count('seed', o.seed, { min: 0 }),
-    o.attemptLeaseMs === Infinity ? Infinity : count('attemptLeaseMs', o.attemptLeaseMs, { infinite: true }),
-    ...LIMIT_NAMES.map((name) => count(name, o[name])),
-    o.calibrate === undefined || check.boolean('calibrate', o.calibrate) ? 1 : 0,
-  ];
+  // `budget: false`: no retry budget; retries are limited by `maxAttempts` alone.
+  const budget = retry.budget === false ? {} : check.options('retry.budget', retry.budget, BUDGET_OPTIONS);
+  const s = new Float64Array(code.SETTINGS_LENGTH);
+  s[code.SET_MAX_CONCURRENT] = count('maxConcurrent', o.maxConcurrent, { infinite: true });
+  s[code.SET_MAX_QUEUE] = count('maxQueue', o.maxQueue, { min: 0, infinite: true });
+  s[code.SET_BURST] = o.burst === undefined ? 1 : check.number('burst', o.burst, 'a number in (0, 1]', (n) => n > 0 && n <= 1);
+  s[code.SET_ADAPTIVE_CONCURRENCY] = o.adaptiveConcurrency === undefined || check.boolean('adaptiveConcurrency', o.adaptiveConcurrency) ? 1 : 0;
+  s[code.SET_GATE] = o.gate === 'key' ? 1 : 0;
+  s[code.SET_MAX_ATTEMPTS] = count('retry.maxAttempts', retry.maxAttempts);
+  s[code.SET_BASE_MS] = count('retry.baseMs', retry.baseMs);
+  s[code.SET_MAX_DELAY_MS] = count('retry.maxDelayMs', retry.maxDelayMs);
+  s[code.SET_MAX_RETRY_AFTER_MS] = count('retry.maxRetryAfterMs', retry.maxRetryAfterMs, { min: 0 });
+  s[code.SET_RETRY_BUDGET] = retry.budget === false ? 0 : 1;
+  s[code.SET_BUDGET_TTL_MS] = count('retry.budget.ttlMs', budget.ttlMs);
+  s[code.SET_BUDGET_MIN_PER_SEC] = count('retry.budget.minPerSec', budget.minPerSec, { min: 0 });
+  s[code.SET_BUDGET_PERCENT] = count('retry.budget.percent', budget.percent, { min: 0 });
+  s[code.SET_SEED] = count('seed', o.seed, { min: 0 });
+  s[code.SET_ATTEMPT_LEASE_MS] = o.attemptLeaseMs === Infinity ? Infinity : count('attemptLeaseMs', o.attemptLeaseMs, { infinite: true });
+  s[code.SET_CALIBRATE] = o.calibrate === undefined || check.boolean('calibrate', o.calibrate) ? 1 : 0;
+  LIMIT_NAMES.forEach((name, i) => (s[code.SET_LIMITS + i] = count(name, o[name])));
   return {
-    settings: new Float64Array(settings),
+    settings: s,
     // Checked by leases.js, which the entries of runtimes with Durable Objects install.
     coordinator: o.coordinator === undefined ? null : o,
     seeded: o.seed !== undefined,
@@ -88,7 +77,7 @@ const UPDATABLE = new Set(['maxConcurrent', 'maxQueue', ...LIMIT_NAMES]);
  */
 export function parseUpdate(input) {
   const o = check.options('options', input, UPDATABLE);
-  const given = (i) => (i < LIMITS_AT ? [o.maxConcurrent, o.maxQueue][i] : o[LIMIT_NAMES[i - LIMITS_AT]]) !== undefined;
+  const given = (i) => (i < code.SET_LIMITS ? { [code.SET_MAX_CONCURRENT]: o.maxConcurrent, [code.SET_MAX_QUEUE]: o.maxQueue }[i] : o[LIMIT_NAMES[i - code.SET_LIMITS]]) !== undefined;
   return parseLimiterOptions(o).settings.map((value, i) => (given(i) ? value : NaN));
 }
 

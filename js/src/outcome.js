@@ -1,16 +1,10 @@
 // What an attempt's result or error says: HTTP status and the rate-limit headers of a returned
 // fetch Response (or `.withResponse()`); what a thrown error says (the openai and
 // @anthropic-ai/sdk errors carry `status` and `headers`, and a body) is read by thrown.js.
-import { HINT, NAMED } from './codes.js';
+import { HINT, NAMED, READ_HEADER_PREFIXES, READ_HEADERS } from './names.js';
 
 /** Header names the core reads; the others never cross into wasm. */
-const wanted = (name) =>
-  name === 'retry-after' ||
-  name === 'retry-after-ms' ||
-  name === 'x-should-retry' ||
-  name.startsWith('x-ratelimit-') ||
-  name.startsWith('anthropic-ratelimit-') ||
-  name.startsWith('ratelimit');
+const wanted = (name) => READ_HEADERS.includes(name) || READ_HEADER_PREFIXES.some((p) => name.startsWith(p));
 
 /**
  * The longest header value that crosses into wasm: rate-limit values are a few dozen characters,

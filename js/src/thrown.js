@@ -2,7 +2,7 @@
 // exhausted quota, a network failure, Gemini's retryDelay, the limit a 429's body names. Works
 // with the errors of the openai and @anthropic-ai/sdk clients and with what fetch throws.
 // Loading it installs it into outcome.js (see `useThrownReading` there).
-import { HINT, NAMED } from './codes.js';
+import { HINT, NAMED } from './names.js';
 import { pickHeaders, useThrownReading } from './outcome.js';
 
 const NETWORK_CODES = new Set([

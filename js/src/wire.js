@@ -1,12 +1,11 @@
 // Reading what the core writes: its output lies in place in the module's memory, as f64s
-// (src/wasm/mod.rs). The limiter reads it through these functions and never indexes it.
+// (src/wire/rows.rs). The limiter reads it through these functions and never indexes it.
 import { statsLayout, wasmMemory } from '../wasm/sluice.js';
 import * as code from './codes.js';
 import { DeadlineError, EstimateTooLargeError, QueueFullError, QueueTimeoutError } from './errors.js';
-import { LIMIT_NAMES } from './options.js';
+import { LIMIT_NAMES } from './names.js';
 
-/** A job id's low 26 bits are its slot in the core (src/core/slab.rs). */
-export const SLOTS = 2 ** 26;
+export { SLOTS } from './codes.js';
 
 /** Numbers per decision or event row: `[kind, a, b, c, d]`. */
 const ROW = 5;
@@ -26,7 +25,7 @@ const SPLIT_OPTION = { inputTokensPerMinute: 'inputTokens', outputTokensPerMinut
 const estimateOption = (limit, split) => (split ? (SPLIT_OPTION[limit] ?? 'inputTokens + maxOutputTokens') : 'tokens');
 
 /** Turns a core rejection `[kind, a, b, c]` of a job with options `o` into its error. */
-function rejectionError(kind, a, b, c, o) {
+export function rejectionError(kind, a, b, c, o) {
   if (kind === code.QUEUE_TIMEOUT) return new QueueTimeoutError(a, b);
   if (kind === code.DEADLINE) return new DeadlineError(a, b, c);
   if (kind === code.TOO_LARGE) return new EstimateTooLargeError(estimateOption(LIMIT_NAMES[a], o.inputTokens >= 0), b, LIMIT_NAMES[a], c);
@@ -53,7 +52,7 @@ export function readPoll(pointer, sink, jobOf) {
   const wake = heap[i + 1];
   for (i += 3; i < end; i += ROW) {
     const kind = heap[i];
-    if (kind >= code.RATE_LIMITED) sink.event(heap.slice(i, i + ROW));
+    if (kind >= code.FIRST_EVENT) sink.event(heap.slice(i, i + ROW));
     else if (kind === code.START) sink.start(heap[i + 1], heap[i + 2] | 0);
     else {
       const id = heap[i + 1];

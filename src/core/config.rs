@@ -25,7 +25,8 @@ pub struct Config {
     /// A Retry-After pauses only the key of the job that met it (keys with limits of their own).
     pub gate_per_key: bool,
     pub retry: RetryPolicy,
-    pub retry_budget: RetryBudgetConfig,
+    /// How many retries recent traffic allows; `None`: only `retry.max_attempts` limits them.
+    pub retry_budget: Option<RetryBudgetConfig>,
     /// Seeds the jitter, so a run can be repeated.
     pub seed: u64,
     /// How long a request takes to reach the provider (see [`TRANSIT_MS`]); 0 for an exact
@@ -53,7 +54,7 @@ impl Default for Config {
             adaptive_concurrency: true,
             gate_per_key: false,
             retry: RetryPolicy::default(),
-            retry_budget: RetryBudgetConfig::default(),
+            retry_budget: Some(RetryBudgetConfig::default()),
             seed: 0,
             transit_ms: TRANSIT_MS,
             attempt_lease_ms: Some(ATTEMPT_LEASE_MS),
@@ -78,35 +79,33 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl ConfigError {
+    /// `option` was 0 where only a positive integer will do.
+    pub fn not_positive(option: &'static str) -> Self {
+        ConfigError { option, expected: "a positive integer", got: "0".into() }
+    }
+}
+
 impl Config {
+    /// Checks the whole: each part by the type that owns it, then what only the whole knows.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.retry.validate()?;
+        if let Some(budget) = &self.retry_budget {
+            budget.validate()?;
+        }
         if self.max_concurrent == Some(0) {
-            return Err(ConfigError { option: "maxConcurrent", expected: "a positive integer", got: "0".into() });
+            return Err(ConfigError::not_positive("maxConcurrent"));
         }
         if let Some(&(kind, _)) = self.limits.iter().find(|(_, limit)| *limit == 0) {
-            return Err(ConfigError { option: kind.name(), expected: "a positive integer", got: "0".into() });
+            return Err(ConfigError::not_positive(kind.name()));
         }
         for (i, (kind, _)) in self.limits.iter().enumerate() {
             if self.limits[..i].iter().any(|(k, _)| k == kind) {
                 return Err(ConfigError { option: kind.name(), expected: "set once", got: "it twice".into() });
             }
         }
-        let positive = |option, value: u64| {
-            (value == 0).then(|| ConfigError { option, expected: "a positive integer", got: "0".into() })
-        };
-        if let Some(e) = positive("retry.maxAttempts", self.retry.max_attempts as u64)
-            .or_else(|| positive("retry.baseMs", self.retry.base_ms))
-            .or_else(|| positive("retry.budget.ttlMs", self.retry_budget.ttl_ms))
-            .or_else(|| positive("attemptLeaseMs", self.attempt_lease_ms.unwrap_or(1)))
-        {
-            return Err(e);
-        }
-        if self.retry.cap_ms < self.retry.base_ms {
-            return Err(ConfigError {
-                option: "retry.maxDelayMs",
-                expected: "at least `retry.baseMs`",
-                got: self.retry.cap_ms.to_string(),
-            });
+        if self.attempt_lease_ms == Some(0) {
+            return Err(ConfigError::not_positive("attemptLeaseMs"));
         }
         if self.burst == 0 || self.burst > FULL_BURST {
             return Err(ConfigError {

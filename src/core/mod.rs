@@ -34,13 +34,14 @@ pub use calibration::{CalibrationState, UNIT as RATIO_UNIT, WINDOW as CALIBRATIO
 pub use classify::{classify, Hint, OutcomeKind};
 pub use config::{Config, ConfigError, ATTEMPT_LEASE_MS};
 pub use cost::{Cost, Resource, Usage};
-pub use feedback::{parse_headers, proto_duration, Feedback, Observation};
+pub use feedback::{parse_headers, proto_duration, reads_header, Feedback, Observation, READ_HEADERS, READ_HEADER_PREFIXES};
 pub use latency::MIN_SAMPLES;
 pub use limit_kind::{LimitKind, DAY_MS, MINUTE_MS};
 pub use queue::{JobId, KeyId, QueueFootprint, NO_DEADLINE_SLACK_MS};
 pub use retry::RetryPolicy;
 pub use retry_budget::RetryBudgetConfig;
 pub use rng::Rng;
+pub use slab::CAPACITY as JOB_SLOTS;
 pub use scheduler::{Decision, Event, Footprint, JobSpec, Late, Outcome, Rejection, Scheduler, Verdict};
 pub use stats::{Counters, Stats};
 pub use time::Millis;

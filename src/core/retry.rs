@@ -4,6 +4,7 @@
 //! a probe first and then at the budget's pace, never all at one instant. Re-entering right
 //! when the gate opens keeps a retried job ahead of new work.
 
+use super::config::ConfigError;
 use super::rng::Rng;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +27,27 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// A policy, checked: at least one attempt, a positive base, a ceiling no lower than it.
+    pub fn new(max_attempts: u32, base_ms: u64, cap_ms: u64, max_retry_after_ms: u64) -> Result<Self, ConfigError> {
+        let policy = RetryPolicy { max_attempts, base_ms, cap_ms, max_retry_after_ms };
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// What [`RetryPolicy::new`] checks, for a policy built field by field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_attempts == 0 {
+            return Err(ConfigError::not_positive("retry.maxAttempts"));
+        }
+        if self.base_ms == 0 {
+            return Err(ConfigError::not_positive("retry.baseMs"));
+        }
+        if self.cap_ms < self.base_ms {
+            return Err(ConfigError { option: "retry.maxDelayMs", expected: "at least `retry.baseMs`", got: self.cap_ms.to_string() });
+        }
+        Ok(())
+    }
+
     /// Whether a job whose attempt number `attempt` failed may try again.
     pub fn allows(&self, attempt: u32) -> bool {
         attempt < self.max_attempts

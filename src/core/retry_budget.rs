@@ -2,6 +2,7 @@
 //! cannot multiply the load (the Finagle and tower design). Over a sliding window of `ttl`,
 //! `min_per_sec × ttl + percent × first attempts` retries are allowed.
 
+use super::config::ConfigError;
 use super::time::Millis;
 
 const SLOTS: usize = 10;
@@ -17,6 +18,23 @@ pub struct RetryBudgetConfig {
 impl Default for RetryBudgetConfig {
     fn default() -> Self {
         RetryBudgetConfig { ttl_ms: 10_000, min_per_sec: 10, percent: 20 }
+    }
+}
+
+impl RetryBudgetConfig {
+    /// A budget, checked: its window must be positive.
+    pub fn new(ttl_ms: u64, min_per_sec: u64, percent: u64) -> Result<Self, ConfigError> {
+        let config = RetryBudgetConfig { ttl_ms, min_per_sec, percent };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// What [`RetryBudgetConfig::new`] checks, for one built field by field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.ttl_ms == 0 {
+            return Err(ConfigError::not_positive("retry.budget.ttlMs"));
+        }
+        Ok(())
     }
 }
 

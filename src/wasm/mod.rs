@@ -1,59 +1,15 @@
 //! The wasm binding: a thin shell that holds the core scheduler. Only numbers, ids and short
-//! strings cross; the JS wrapper validates options first, so errors here are a second line.
-//!
-//! Decisions and events come back flat, five numbers each: `[kind, a, b, c, d]`; the codes
-//! are mirrored in `js/src/codes.js`.
+//! strings cross, encoded as `crate::wire` says (where every code is defined, and from where
+//! `js/src/codes.js` is generated); the JS wrapper validates options first, so errors here are
+//! a second line.
 
 use wasm_bindgen::prelude::*;
 
 mod lease;
 
-use crate::wire::{self, millis, optional};
-use crate::{classify, parse_headers, proto_duration, Cost, Decision, Event, Feedback, Hint, JobSpec, LimitKind, Outcome, OutcomeKind, Rejection, Resource, Scheduler, Usage, Verdict};
-
-// Decisions.
-const START: f64 = 1.0;
-const QUEUE_TIMEOUT: f64 = 2.0;
-const TOO_LARGE: f64 = 3.0;
-const QUEUE_FULL: f64 = 4.0;
-const DEADLINE: f64 = 5.0;
-// Events.
-const RATE_LIMITED: f64 = 10.0;
-const RETRY_SCHEDULED: f64 = 11.0;
-const RETRIES_EXHAUSTED: f64 = 12.0;
-const GATE_CLOSED: f64 = 13.0;
-const GATE_OPENED: f64 = 14.0;
-const CONCURRENCY_CHANGED: f64 = 15.0;
-const LIMIT_CHANGED: f64 = 16.0;
-
-/// Encodes a rejection as `[kind, a, b, c]`.
-fn rejection(reason: Rejection) -> [f64; 4] {
-    match reason {
-        Rejection::QueueTimeout { waited_ms, max_wait_ms } => [QUEUE_TIMEOUT, waited_ms as f64, max_wait_ms as f64, 0.0],
-        Rejection::TooLarge(t) => [TOO_LARGE, t.limit.index() as f64, t.amount as f64, t.capacity as f64],
-        Rejection::QueueFull { max_queue } => [QUEUE_FULL, max_queue as f64, 0.0, 0.0],
-        // `why` by its number, as js/src/errors.js names them.
-        Rejection::Deadline { left_ms, needed_ms, why } => [DEADLINE, left_ms as f64, needed_ms as f64, why as u8 as f64],
-    }
-}
-
-const OUTCOMES: [OutcomeKind; 7] = [
-    OutcomeKind::Success,
-    OutcomeKind::RateLimited,
-    OutcomeKind::Overloaded,
-    OutcomeKind::Retryable,
-    OutcomeKind::Failure,
-    OutcomeKind::Aborted,
-    OutcomeKind::TimedOut,
-];
-
-/// What an error body may name (js/src/codes.js `NAMED`): nothing, or one resource.
-const NAMED_LIMITS: [Option<Resource>; 5] =
-    [None, Some(Resource::Requests), Some(Resource::Tokens), Some(Resource::InputTokens), Some(Resource::OutputTokens)];
-
-/// A bit of `finish`'s `hint`: never retry this job (js/src/codes.js mirrors it).
-const NO_RETRY: u32 = 256;
-const HINTS: [Hint; 5] = [Hint::None, Hint::Network, Hint::RateLimit, Hint::Overloaded, Hint::QuotaExhausted];
+use crate::wire::rows::{HINTS, NAMED_LIMITS, NO_RETRY, OUTCOMES};
+use crate::wire::{self, decision_row, event_row, millis, optional, rejection_row, verdict_code};
+use crate::{classify, parse_headers, proto_duration, Cost, Event, Feedback, JobSpec, LimitKind, Outcome, Rejection, Scheduler, Usage, Verdict};
 
 /// The module's memory, so that JS can read [`Core::poll`]'s output in place.
 #[wasm_bindgen(js_name = wasmMemory)]
@@ -67,8 +23,9 @@ pub struct Core {
     rejected: [f64; 4],
     /// The last poll's decisions and events, read by JS in place (no allocation per poll).
     out: Vec<f64>,
-    /// Key names of the last poll's events that named a key, in order.
-    event_keys: Vec<String>,
+    /// Key names of the last poll's events that named a key, one after the other: each row
+    /// carries its key's length (see `fill_out`), so no character of a key can break the framing.
+    event_keys: String,
     /// What the next `finish` reports besides its outcome (set by `feedback`).
     feedback: Feedback,
     /// Tests only: the next poll, finish or submit panics (see `trapNextCallForTests`).
@@ -91,12 +48,11 @@ pub fn stats_layout() -> String {
 
 #[wasm_bindgen]
 impl Core {
-    /// `settings` follows the layout of [`wire::setting`]; a negative number leaves a value unset.
+    /// `settings` follows the layout of [`wire::Setting`]; a negative number leaves a value unset.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: &[f64]) -> Result<Core, JsError> {
-        let config = wire::config(settings);
-        let scheduler = Scheduler::new(config, 0).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: Vec::new(), stats_out: Vec::new(), feedback: Feedback::default(), trap_armed: false })
+        let scheduler = Scheduler::new(wire::config(settings), 0).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Core { scheduler, rejected: [0.0; 4], out: Vec::new(), event_keys: String::new(), stats_out: Vec::new(), feedback: Feedback::default(), trap_armed: false })
     }
 
     /// Reseeds the jitter (randomness may only be drawn after construction in some hosts).
@@ -136,7 +92,7 @@ impl Core {
             Ok(id) if poll => id as f64,
             Ok(id) => -(id as f64),
             Err(reason) => {
-                self.rejected = rejection(reason);
+                self.rejected = rejection_row(reason);
                 0.0
             }
         }
@@ -178,40 +134,22 @@ impl Core {
         out.clear();
         out.extend([0.0, self.scheduler.next_wake().map_or(-1.0, |t| t as f64), 0.0]);
         for decision in self.scheduler.drain() {
-            match decision {
-                Decision::Start { job, attempt } => out.extend([START, job as f64, attempt as f64, 0.0, 0.0]),
-                Decision::Reject { job, reason } => {
-                    let [kind, a, b, c] = rejection(reason);
-                    out.extend([kind, job as f64, a, b, c]);
-                }
-            }
+            out.extend(decision_row(decision));
         }
         self.event_keys.clear();
         let events: Vec<Event> = if self.scheduler.has_events() { self.scheduler.drain_events().collect() } else { Vec::new() };
         for event in events {
             let event_keys = &mut self.event_keys;
+            // The key's place in the row: its length in UTF-16 units (as JS slices strings) plus
+            // one, or 0 for none.
             let mut key = |k: Option<Box<str>>| match k {
                 Some(name) => {
-                    event_keys.push(name.into());
-                    1.0
+                    event_keys.push_str(&name);
+                    (name.encode_utf16().count() + 1) as f64
                 }
                 None => 0.0,
             };
-            let row = match event {
-                Event::RateLimited { job, overloaded, retry_after_ms } => {
-                    [RATE_LIMITED, job as f64, overloaded as u8 as f64, retry_after_ms.map_or(-1.0, |ms| ms as f64), 0.0]
-                }
-                Event::RetryScheduled { job, attempt, at } => [RETRY_SCHEDULED, job as f64, attempt as f64, at as f64, 0.0],
-                Event::RetriesExhausted { job, attempts, budget } => {
-                    [RETRIES_EXHAUSTED, job as f64, attempts as f64, budget as u8 as f64, 0.0]
-                }
-                Event::GateClosed { key: k, until } => [GATE_CLOSED, key(k), until as f64, 0.0, 0.0],
-                Event::GateOpened { key: k } => [GATE_OPENED, key(k), 0.0, 0.0, 0.0],
-                Event::ConcurrencyChanged { limit } => [CONCURRENCY_CHANGED, limit as f64, 0.0, 0.0, 0.0],
-                Event::LimitChanged { state } => {
-                    [LIMIT_CHANGED, state.kind.index() as f64, state.limit as f64, state.capacity as f64, state.window_ms as f64]
-                }
-            };
+            let row = event_row(event, &mut key);
             self.out.extend(row);
         }
         self.out[0] = ((self.out.len() - 3) / 5) as f64;
@@ -219,17 +157,11 @@ impl Core {
     }
 
 
-    /// The key names that the last poll's events refer to, in order, one a line.
-    /// An array of strings: any character of a key crosses intact.
+    /// The key names that the last poll's events refer to, in order and back to back: each
+    /// event row gives its key's length.
     #[wasm_bindgen(js_name = eventKeys)]
-    pub fn event_keys(&self) -> Vec<String> {
+    pub fn event_keys(&self) -> String {
         self.event_keys.clone()
-    }
-
-    /// The time of the next wake-up, or -1 for none.
-    #[wasm_bindgen(js_name = nextWake)]
-    pub fn next_wake(&self) -> f64 {
-        self.scheduler.next_wake().map_or(-1.0, |t| t as f64)
     }
 
     /// What the response of the attempt about to be reported said: `headers` holds names and
@@ -240,16 +172,15 @@ impl Core {
         let mut lines = headers.split('\n');
         let pairs = std::iter::from_fn(|| Some((lines.next()?, lines.next()?)));
         self.feedback = parse_headers(pairs, millis(wall_now));
-        self.feedback.limit_named = NAMED_LIMITS.get(limit_named as usize).copied().flatten();
+        self.feedback.limit_named = NAMED_LIMITS.get(limit_named as usize).and_then(|(resource, _)| *resource);
         if self.feedback.retry_after_ms.is_none() && !retry_delay.is_empty() {
             self.feedback.retry_after_ms = proto_duration(retry_delay).filter(|&ms| ms > 0);
         }
     }
 
     /// Reports an ended attempt, with the `feedback` given just before (if any), then polls.
-    /// Returns what `poll` does, with the verdict in the header: 0 done, 1 failed, 2 retry,
-    /// -1 unknown; 4 when no retry fits before the deadline (`rejection` then says why); or, when
-    /// retries ran out, `3 + 4 × (the retry budget ran out) + 8 × attempts`.
+    /// Returns what `poll` does, with the verdict in the header (`wire::rows::verdict`; when
+    /// late, `rejection` then says why).
     ///
     /// `kind` is an index of `OUTCOMES`, or below 0 to classify from `status` (0: none),
     /// `hint` (an index of `HINTS`) and the headers. `input` below 0: the usage is unknown.
@@ -261,38 +192,23 @@ impl Core {
         let hint = hint & !NO_RETRY;
         let feedback = std::mem::take(&mut self.feedback);
         let kind = match usize::try_from(kind).ok().and_then(|k| OUTCOMES.get(k)) {
-            Some(&k) => k,
+            Some(&(k, _)) => k,
             None => {
                 let status = (status > 0).then_some(status.min(999) as u16);
-                classify(status, HINTS.get(hint as usize).copied().unwrap_or_default(), feedback.should_retry)
+                classify(status, HINTS.get(hint as usize).map(|(h, _)| *h).unwrap_or_default(), feedback.should_retry)
             }
         };
         let usage = optional(input).map(|input| Usage { input, output: optional(output).unwrap_or(0) });
         let outcome = Outcome { kind, usage, feedback };
         let ended = if may_retry { self.scheduler.finish(millis(now), job as u64, outcome) } else { self.scheduler.finish_final(millis(now), job as u64, outcome) };
-        let verdict = match ended {
-            Verdict::Done => 0.0,
-            Verdict::Failed => 1.0,
-            Verdict::Retry { .. } => 2.0,
-            Verdict::Exhausted { attempts, budget } => 3.0 + 4.0 * budget as u8 as f64 + 8.0 * attempts as f64,
-            Verdict::Late { left_ms, needed_ms, why } => {
-                self.rejected = rejection(Rejection::Deadline { left_ms, needed_ms, why });
-                4.0
-            }
-            Verdict::Unknown => -1.0,
-        };
+        let verdict = verdict_code(&ended);
+        if let Verdict::Late { left_ms, needed_ms, why } = ended {
+            self.rejected = rejection_row(Rejection::Deadline { left_ms, needed_ms, why });
+        }
         self.scheduler.poll(millis(now));
         self.fill_out();
         self.out[2] = verdict;
         self.out.as_ptr()
-    }
-
-    /// For tests only: traps on purpose (a panic, which `panic = "abort"` makes a wasm
-    /// `unreachable`: JS sees a `WebAssembly.RuntimeError`), as a bug in the core would. This
-    /// `Core` is unusable afterwards (its borrow flag stays taken); others are not touched.
-    #[wasm_bindgen(js_name = __trapForTests)]
-    pub fn trap_for_tests(&mut self) {
-        panic!("a trap forced by a test");
     }
 
     /// Takes a job that is not running out. Returns whether it was waiting.

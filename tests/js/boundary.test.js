@@ -1,76 +1,121 @@
-// The facts the wasm boundary carries are defined in Rust (src/wasm/mod.rs, the core's
-// vocabulary) and read in JS (js/src/codes.js, events.js): this test fails when one is added,
-// changed or dropped on one side only. (The stats layout needs no such test: JS reads it from
-// the core; the types check ties it to index.d.ts.)
+// The wasm boundary's codes and names are defined once, in Rust (src/wire/), and written into
+// js/src/codes.js and names.js at build time (`cargo test` fails when those files are stale).
+// These tests tie the other end: every code the core can send is read by the JS wrapper, every
+// name it shares is the one index.d.ts and the README give, and every setting is written by
+// options.js. A fact added on the Rust side only appears in the generated files and fails here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as code from '../../js/src/codes.js';
+import * as names from '../../js/src/names.js';
+import { decodeEvent } from '../../js/src/events.js';
+import { rejectionError } from '../../js/src/wire.js';
+import { parseLimiterOptions, checkClass } from '../../js/src/options.js';
+import { pickHeaders } from '../../js/src/outcome.js';
+import { DeadlineError } from '../../js/src/errors.js';
+import { declared, keysOf, literals, member, objectPart } from './support/dts.js';
 
-const source = (path) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-const binding = source('src/wasm/mod.rs');
-const vocabulary = source('src/core/scheduler/vocabulary.rs');
-const events = source('js/src/events.js');
+const root = new URL('../../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8');
 
-/** The `const NAME: f64 = N.0;` rows of the binding: decisions and events. */
-const rowCodes = Object.fromEntries([...binding.matchAll(/^const ([A-Z_]+): f64 = (\d+)\.0;$/gm)].map((m) => [m[1], Number(m[2])]));
+const dts = { typeOf: declared, propertyType: member, literals, keys: keysOf };
 
-/** The variants of a Rust enum in `text`, in order. */
-function variants(text, name) {
-  const body = text.slice(text.indexOf(`pub enum ${name} {`));
-  const inner = body.slice(body.indexOf('{') + 1, body.indexOf('\n}'));
-  return [...inner.matchAll(/^\s{4}([A-Z][A-Za-z]+)\b/gm)].map((m) => m[1]);
-}
+const rows = Object.entries(code).filter(([name]) => /^[A-Z_]+$/.test(name) && !/^(SET_|SETTINGS_|EXHAUSTED|DONE|FAILED|RETRY$|LATE$|UNKNOWN|CLASSIFY|NO_RETRY|SLOTS|FIRST_EVENT)/.test(name));
 
-/** The items of a Rust array constant `NAME: [...; n] = [A::X, ...]` of the binding, in order. */
-function arrayItems(name) {
-  const at = binding.indexOf(`const ${name}:`);
-  const open = binding.slice(at).search(/=\s*\[/);
-  const start = binding.indexOf('[', at + open) + 1;
-  const list = binding.slice(start, binding.indexOf('];', start));
-  return list.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-test('every decision and event code of the binding has its JS constant, with the same number, and no more', () => {
-  assert.ok(Object.keys(rowCodes).length >= 12, `found ${Object.keys(rowCodes).length} codes in src/wasm/mod.rs`);
-  for (const [name, value] of Object.entries(rowCodes)) assert.equal(code[name], value, `codes.js ${name}`);
-  const jsRowCodes = Object.entries(code).filter(([name, v]) => typeof v === 'number' && v >= 1 && v < 100 && name === name.toUpperCase() && !['DONE', 'FAILED', 'RETRY', 'EXHAUSTED', 'LATE'].includes(name));
-  for (const [name] of jsRowCodes) assert.ok(name in rowCodes, `codes.js ${name} is not a code of src/wasm/mod.rs`);
+test('the row codes are distinct, decisions below FIRST_EVENT and events from it', () => {
+  assert.ok(rows.length >= 12, rows.map(([n]) => n).join(', '));
+  assert.equal(new Set(rows.map(([, v]) => v)).size, rows.length);
+  assert.equal(code.START < code.FIRST_EVENT, true);
 });
 
-test('every event of the core is encoded by the binding and decoded (or reported) by events.js', () => {
-  const names = variants(vocabulary, 'Event');
-  assert.ok(names.length >= 7, names.join(', '));
-  const constant = (variant) => variant.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
-  for (const variant of names) {
-    const c = constant(variant);
-    assert.ok(binding.includes(`Event::${variant} {`), `src/wasm/mod.rs does not encode Event::${variant}`);
-    assert.ok(c in rowCodes || (variant === 'RetryScheduled' && 'RETRY_SCHEDULED' in rowCodes), `no row code for Event::${variant} (${c})`);
-    // RETRIES_EXHAUSTED is reported as `dropped`, with the error (events.js says so).
-    if (c !== 'RETRIES_EXHAUSTED') assert.match(events, new RegExp(`case code\\.${c}:`), `events.js does not decode ${c}`);
+test('every event code is decoded into an event index.d.ts declares, or reported as `dropped`', () => {
+  const declared = dts.keys(dts.typeOf('LimiterEventMap'));
+  const job = { o: { key: 'k' } };
+  for (const [name, value] of rows.filter(([, v]) => v >= code.FIRST_EVENT)) {
+    const event = decodeEvent([value, 1, 1, 1, 1], () => job, (n) => 'x'.repeat(n), 0);
+    if (name === 'RETRIES_EXHAUSTED') {
+      // Reported with its error as `dropped`, from finish's EXHAUSTED verdict (limiter.js).
+      assert.equal(event, null);
+      assert.ok(declared.includes('dropped'));
+      continue;
+    }
+    assert.ok(event, `events.js does not decode ${name} (${value})`);
+    assert.ok(declared.includes(event[0]), `${name} decodes as '${event[0]}', which LimiterEventMap does not declare`);
+    assert.deepEqual(Object.keys(event[1]).sort(), dts.keys(dts.propertyType(dts.typeOf('LimiterEventMap'), event[0])), `${event[0]}'s detail`);
   }
 });
 
-test('outcome kinds, hints and named limits are in the same order on both sides', () => {
-  const outcome = { Success: 'success', RateLimited: 'rate-limited', Overloaded: 'overloaded', Retryable: 'retryable', Failure: 'fatal', Aborted: 'aborted', TimedOut: 'timed-out' };
-  const rust = arrayItems('OUTCOMES').map((s) => s.replace('OutcomeKind::', ''));
-  assert.deepEqual(rust.map((k) => outcome[k]), Object.keys(code.OUTCOME));
-  assert.deepEqual(Object.values(code.OUTCOME), rust.map((_, i) => i));
-  const hint = { None: 'none', Network: 'network', RateLimit: 'rateLimit', Overloaded: 'overloaded', QuotaExhausted: 'quotaExhausted' };
-  assert.deepEqual(arrayItems('HINTS').map((s) => hint[s.replace('Hint::', '')]), Object.keys(code.HINT));
-  assert.deepEqual(Object.values(code.HINT), arrayItems('HINTS').map((_, i) => i));
-  const named = { None: 'none', 'Some(Resource::Requests)': 'requests', 'Some(Resource::Tokens)': 'tokens', 'Some(Resource::InputTokens)': 'inputTokens', 'Some(Resource::OutputTokens)': 'outputTokens' };
-  assert.deepEqual(arrayItems('NAMED_LIMITS').map((s) => named[s]), Object.keys(code.NAMED));
-  assert.equal(Number(/const NO_RETRY: u32 = (\d+);/.exec(binding)[1]), code.NO_RETRY);
+test('every rejection code becomes its own error, with the code the README lists', () => {
+  const expected = { QUEUE_TIMEOUT: 'QUEUE_TIMEOUT', TOO_LARGE: 'ESTIMATE_TOO_LARGE', QUEUE_FULL: 'QUEUE_FULL', DEADLINE: 'DEADLINE' };
+  const rejections = rows.filter(([, v]) => v < code.FIRST_EVENT && v !== code.START);
+  assert.deepEqual(rejections.map(([n]) => n).sort(), Object.keys(expected).sort(), 'a rejection the wrapper does not turn into its error');
+  for (const [name, value] of rejections) {
+    const error = rejectionError(value, 0, 1, 2, { inputTokens: -1 });
+    assert.equal(error.code, expected[name], name);
+    assert.match(readme, new RegExp(`\\| \`${error.constructor.name}\`[^|]*\\| \`${error.code}\` \\|`), `README's error table lists ${error.constructor.name}`);
+  }
 });
 
-test("the verdicts of finish are the numbers codes.js gives them", () => {
-  const verdict = (name) => Number(new RegExp(`Verdict::${name}\\b[^=]*=> (\\d+)\\.0`).exec(binding)?.[1]);
-  assert.equal(verdict('Done'), code.DONE);
-  assert.equal(verdict('Failed'), code.FAILED);
-  assert.equal(verdict('Retry'), code.RETRY);
-  assert.equal(verdict('Exhausted'), code.EXHAUSTED);
-  assert.match(binding, new RegExp(`Verdict::Late[\\s\\S]{0,200}${code.LATE}\\.0`), 'Verdict::Late encodes as codes.js LATE');
-  const covered = ['Done', 'Failed', 'Retry', 'Exhausted', 'Late', 'Unknown'];
-  assert.deepEqual(variants(vocabulary, 'Verdict'), covered, 'a verdict the binding does not encode');
+test('the outcome kinds, deadline reasons, limits and header names are the ones index.d.ts and the README give', () => {
+  const classes = dts.literals(dts.typeOf('OutcomeClass'));
+  assert.ok(classes.length >= 5);
+  for (const c of classes) {
+    assert.ok(c in names.OUTCOME, `the core has no outcome kind '${c}'`);
+    assert.equal(checkClass(c), c);
+  }
+  // Kinds only the wrapper reports (a caller's abort, a timeout), never a classify result.
+  assert.deepEqual(Object.keys(names.OUTCOME).filter((k) => !classes.includes(k)), ['aborted', 'timed-out']);
+  assert.deepEqual(Object.values(names.OUTCOME), Object.keys(names.OUTCOME).map((_, i) => i));
+
+  assert.deepEqual(dts.literals(dts.typeOf('DeadlineReason')).sort(), [...names.LATE_REASONS].sort());
+  names.LATE_REASONS.forEach((why, i) => assert.equal(new DeadlineError(1, 2, i).why, why));
+
+  assert.deepEqual(dts.keys(dts.typeOf('RateLimits')).sort(), [...names.LIMIT_NAMES].sort());
+
+  const headers = Object.fromEntries([...names.READ_HEADERS, ...names.READ_HEADER_PREFIXES.map((p) => `${p}x`), 'content-type', 'x-request-id'].map((h) => [h, '1']));
+  assert.deepEqual(Object.keys(pickHeaders(headers)).sort(), [...names.READ_HEADERS, ...names.READ_HEADER_PREFIXES.map((p) => `${p}x`)].sort());
+});
+
+/** A value for `option` other than its default, and the number the core should get for it. */
+const OTHER = {
+  maxConcurrent: [3, 3],
+  maxQueue: [7, 7],
+  burst: [0.5, 0.5],
+  adaptiveConcurrency: [false, 0],
+  gate: ['key', 1],
+  'retry.maxAttempts': [2, 2],
+  'retry.baseMs': [100, 100],
+  'retry.maxDelayMs': [900, 900],
+  'retry.maxRetryAfterMs': [5, 5],
+  'retry.budget': [false, 0],
+  'retry.budget.ttlMs': [2_000, 2_000],
+  'retry.budget.minPerSec': [1, 1],
+  'retry.budget.percent': [5, 5],
+  seed: [42, 42],
+  attemptLeaseMs: [Infinity, Infinity],
+  calibrate: [false, 0],
+};
+
+/** `{ a: { b: value } }` for 'a.b'. */
+const nested = (path, value) => path.split('.').reduceRight((inner, key) => ({ [key]: inner }), value);
+
+test('every setting of the core is written by options.js from its documented, declared option', () => {
+  const options = dts.typeOf('LimiterOptions');
+  const defaults = parseLimiterOptions({}).settings;
+  assert.equal(defaults.length, code.SETTINGS_LENGTH);
+  const seen = new Set();
+  for (const [option, index] of Object.entries(names.SETTING_OPTIONS)) {
+    seen.add(index);
+    const limit = names.LIMIT_NAMES.includes(option);
+    const [value, number] = limit ? [1234, 1234] : (OTHER[option] ?? assert.fail(`no test value for the setting ${option}: add it to OTHER`));
+    const settings = parseLimiterOptions(nested(option, value)).settings;
+    assert.equal(settings[index], number, `${option} is not written where the core reads it (${index})`);
+    assert.notEqual(settings[index], defaults[index], option);
+    // Declared in index.d.ts, through the nesting (retry → RetryOptions → budget → ...).
+    let type = options;
+    for (const part of option.split('.')) type = objectPart(dts.propertyType(type, part));
+    // Documented: the README's options table names the top-level option.
+    assert.match(readme, new RegExp(`^\\| [^|]*\`${option.split('.')[0]}\``, 'm'), `the README's options table does not list ${option}`);
+  }
+  assert.equal(seen.size, code.SETTINGS_LENGTH, 'every number of the settings has its option');
 });

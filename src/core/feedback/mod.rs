@@ -17,6 +17,16 @@ pub use duration::{go_duration, proto_duration};
 
 use super::cost::Resource;
 
+/// The header names [`parse_headers`] reads, exactly (lowercase), and the prefixes of the others
+/// it reads: the JS wrapper lets no other header cross into wasm.
+pub const READ_HEADERS: [&str; 3] = ["retry-after", "retry-after-ms", "x-should-retry"];
+pub const READ_HEADER_PREFIXES: [&str; 3] = ["x-ratelimit-", "anthropic-ratelimit-", "ratelimit"];
+
+/// Whether [`parse_headers`] may read a header of this (lowercase) name.
+pub fn reads_header(name: &str) -> bool {
+    READ_HEADERS.contains(&name) || READ_HEADER_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// One limit as the provider reported it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Observation {

@@ -147,3 +147,45 @@ fn arbitrary_input_never_panics() {
         prop_assert!(f.observations.len() <= 5);
     });
 }
+
+/// The names the JS wrapper lets through (`reads_header`, written into js/src/codes.js) cover
+/// every header the parser reads: a header of any other name changes nothing.
+mod header_names {
+    use super::super::{parse_headers, reads_header, Feedback};
+    use proptest::prelude::*;
+
+    const READ: [&str; 12] = [
+        "retry-after",
+        "retry-after-ms",
+        "x-should-retry",
+        "x-ratelimit-limit-tokens",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-reset-tokens",
+        "anthropic-ratelimit-input-tokens-limit",
+        "anthropic-ratelimit-output-tokens-remaining",
+        "anthropic-ratelimit-requests-reset",
+        "ratelimit-policy",
+        "ratelimit",
+        "ratelimit-remaining",
+    ];
+
+    #[test]
+    fn every_header_the_parser_reads_is_let_through() {
+        for name in READ {
+            assert!(reads_header(name), "{name}");
+        }
+        assert!(!reads_header("content-type") && !reads_header("x-request-id"));
+    }
+
+    proptest! {
+        #[test]
+        fn a_header_not_let_through_changes_nothing(
+            // Near misses too: names that begin as read ones do.
+            name in prop_oneof!["[a-z-]{1,30}", "x-(rate)?limit[a-z-]{0,20}", "anthropic-[a-z-]{0,25}", "retry[a-z-]{0,10}", "x-should[a-z-]{0,8}", "rate[a-z-]{0,20}"],
+            value in prop::sample::select(vec!["1", "60", "2026-01-01T00:00:00Z", "true", "false", "10;w=60", "\"default\";q=100;w=60", "1s"]),
+        ) {
+            prop_assume!(!reads_header(&name));
+            prop_assert_eq!(parse_headers([(name.as_str(), value)], 0), Feedback::default());
+        }
+    }
+}

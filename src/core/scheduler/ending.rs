@@ -172,7 +172,7 @@ impl Scheduler {
                 return Verdict::Late { left_ms, needed_ms, why };
             }
         }
-        if !self.retry.allows(attempt) || !self.retry_budget.withdraw(now) {
+        if !self.retry.allows(attempt) || !self.retry_budget.as_mut().map_or(true, |b| b.withdraw(now)) {
             let budget = self.retry.allows(attempt);
             self.counters.retries_exhausted += 1;
             self.events.push(Event::RetriesExhausted { job: id, attempts: attempt, budget });

@@ -48,7 +48,8 @@ pub struct Scheduler {
     keys: Keys,
     gates: Gates,
     retry: RetryPolicy,
-    retry_budget: RetryBudget,
+    /// `None`: retries are limited by `retry.max_attempts` alone.
+    retry_budget: Option<RetryBudget>,
     rng: Rng,
     jobs: Slab<Job>,
     /// Queued jobs by deadline; entries of jobs that started or left are skipped when met.
@@ -90,7 +91,7 @@ impl Scheduler {
             keys: Keys::default(),
             gates: Gates::new(config.gate_per_key),
             retry: config.retry,
-            retry_budget: RetryBudget::new(config.retry_budget),
+            retry_budget: config.retry_budget.map(RetryBudget::new),
             rng: Rng::new(config.seed),
             jobs: Slab::default(),
             deadlines: BinaryHeap::new(),
@@ -279,7 +280,9 @@ impl Scheduler {
                 self.leases.push_back((now.saturating_add(lease), head.job));
             }
             if job.attempt == 1 {
-                self.retry_budget.deposit(now);
+                if let Some(budget) = &mut self.retry_budget {
+                    budget.deposit(now);
+                }
             }
             self.gates.started(job.key, head.job, now);
             self.counters.admitted += 1;

@@ -1,11 +1,11 @@
 //! sluice: a concurrency and rate limiter for LLM API calls.
 //!
 //! ```
-//! use sluice::{Config, Cost, Decision, JobSpec, LimitKind, Outcome, OutcomeKind, Scheduler, Usage};
+//! use sluice::{Config, Cost, Decision, JobSpec, LimitKind, Limits, Outcome, OutcomeKind, Scheduler, Usage};
 //!
 //! let config = Config {
 //!     max_concurrent: Some(2),
-//!     limits: vec![(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 10_000)],
+//!     limits: Limits::new([(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 10_000)]).unwrap(),
 //!     ..Config::default()
 //! };
 //! let mut limiter = Scheduler::new(config, 0).unwrap();

@@ -8,7 +8,7 @@ mod sim;
 
 use sim::provider::{Outage, SimProvider};
 use sim::{Event, Plan, Sim};
-use sluice::{Config, Cost, JobSpec, LimitKind, OutcomeKind, Rng, Scheduler, Usage, Verdict, CALIBRATION_WINDOW, RATIO_UNIT};
+use sluice::{Config, Cost, JobSpec, LimitKind, Limits, OutcomeKind, Rng, Scheduler, Usage, Verdict, CALIBRATION_WINDOW, RATIO_UNIT};
 
 const RPM: u64 = 10_000;
 const TPM: u64 = 150_000;
@@ -73,7 +73,7 @@ fn run(error: Error, headers: Headers, calibrate: bool) -> Run {
     let mut provider = SimProvider::new(RPM, TPM);
     provider.headers = !matches!(headers, Headers::None);
     provider.headers_on_success = matches!(headers, Headers::All);
-    let config = Config { limits: vec![(LimitKind::TokensPerMinute, TPM)], seed: 11, calibrate, ..Config::default() };
+    let config = Config { limits: Limits::new([(LimitKind::TokensPerMinute, TPM)]).unwrap(), seed: 11, calibrate, ..Config::default() };
     let mut sim = Sim::with_provider(Scheduler::new(config, 0).unwrap(), provider);
     let mut rng = Rng::new(5);
     for i in 0..JOBS {
@@ -157,7 +157,7 @@ fn an_outage_whose_429s_carry_only_retry_after_drains_no_bucket() {
     let mut provider = SimProvider::new(RPM, TPM);
     provider.headers = false;
     provider.outage = Some(Outage { from: 20_000, until: 25_000, retry_after_s: Some(1) });
-    let config = Config { limits: vec![(LimitKind::TokensPerMinute, TPM)], seed: 3, ..Config::default() };
+    let config = Config { limits: Limits::new([(LimitKind::TokensPerMinute, TPM)]).unwrap(), seed: 3, ..Config::default() };
     let mut sim = Sim::with_provider(Scheduler::new(config, 0).unwrap(), provider);
     let mut rng = Rng::new(5);
     for i in 0..JOBS {

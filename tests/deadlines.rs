@@ -5,10 +5,10 @@
 mod sim;
 
 use sim::{spec, Event, Plan, Sim};
-use sluice::{Config, JobSpec, Late, LimitKind, OutcomeKind, Rejection, RetryPolicy, Scheduler, Verdict, MIN_SAMPLES, NO_DEADLINE_SLACK_MS};
+use sluice::{Config, JobSpec, Late, LimitKind, Limits, OutcomeKind, Rejection, RetryPolicy, Scheduler, Verdict, MIN_SAMPLES, NO_DEADLINE_SLACK_MS};
 
 fn limiter(max_concurrent: Option<u32>, limits: &[(LimitKind, u64)]) -> Sim {
-    let config = Config { max_concurrent, limits: limits.to_vec(), transit_ms: 0, adaptive_concurrency: false, ..Config::default() };
+    let config = Config { max_concurrent, limits: Limits::new(limits.iter().copied()).unwrap(), transit_ms: 0, adaptive_concurrency: false, ..Config::default() };
     Sim::new(Scheduler::new(config, 0).unwrap())
 }
 

@@ -1,7 +1,7 @@
 //! Rough edges a new user meets first: `maxQueue: 0`, one gate event per pause, the token
 //! counters. Plain scheduler calls on virtual time.
 
-use sluice::{Config, Cost, Decision, Event, Feedback, JobSpec, LimitKind, Outcome, OutcomeKind, Rejection, Scheduler, Usage};
+use sluice::{Config, Cost, Decision, Event, Feedback, JobSpec, LimitKind, Limits, Outcome, OutcomeKind, Rejection, Scheduler, Usage};
 
 fn starts(s: &mut Scheduler) -> Vec<u64> {
     s.drain()
@@ -30,7 +30,7 @@ fn max_queue_zero_runs_what_can_run_now_and_rejects_the_rest() {
 
 #[test]
 fn max_queue_zero_rejects_what_the_budget_holds_back() {
-    let config = Config { max_queue: Some(0), limits: vec![(LimitKind::TokensPerMinute, 1_000)], ..Config::default() };
+    let config = Config { max_queue: Some(0), limits: Limits::new([(LimitKind::TokensPerMinute, 1_000)]).unwrap(), ..Config::default() };
     let mut s = Scheduler::new(config, 0).unwrap();
     let big = JobSpec { cost: Cost::total(800), ..JobSpec::default() };
     s.submit(0, big).unwrap();
@@ -76,7 +76,7 @@ fn a_refused_probe_is_a_new_pause() {
 #[test]
 fn token_counters_reserve_settle_and_refund() {
     // Without calibration, so that each reservation is the estimate itself.
-    let config = Config { limits: vec![(LimitKind::TokensPerMinute, 100_000)], calibrate: false, ..Config::default() };
+    let config = Config { limits: Limits::new([(LimitKind::TokensPerMinute, 100_000)]).unwrap(), calibrate: false, ..Config::default() };
     let mut s = Scheduler::new(config, 0).unwrap();
     let a = s.submit(0, JobSpec { cost: Cost::split(100, 1_000), ..JobSpec::default() }).unwrap();
     let b = s.submit(0, JobSpec { cost: Cost::total(500), ..JobSpec::default() }).unwrap();

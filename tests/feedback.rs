@@ -6,7 +6,7 @@ mod sim;
 use sim::provider::{Outage, SimProvider};
 use sim::{spec, Event, Plan, Sim};
 use sluice::{
-    Config, Cost, Event as CoreEvent, Feedback, JobSpec, LimitKind, Observation, OutcomeKind, Rejection, Resource,
+    Config, Cost, Event as CoreEvent, Feedback, JobSpec, LimitKind, Limits, Observation, OutcomeKind, Rejection, Resource,
     RetryPolicy, Scheduler, Usage, Verdict,
 };
 
@@ -45,7 +45,7 @@ fn an_outage_is_waited_out_once_not_hammered() {
         provider.outage = Some(Outage { from: 5_000, until: 15_000, retry_after_s });
         let config = Config {
             max_concurrent: Some(20),
-            limits: vec![(LimitKind::RequestsPerMinute, 600)],
+            limits: Limits::new([(LimitKind::RequestsPerMinute, 600)]).unwrap(),
             seed: 7,
             ..Config::default()
         };
@@ -106,7 +106,7 @@ fn limits_are_learned_from_headers_then_few_429s() {
 fn a_provider_that_keeps_unused_tokens_is_found_out_by_its_429s() {
     let mut provider = SimProvider::new(10_000, 150_000);
     provider.refunds = false; // it keeps the whole max_tokens, as OpenAI may
-    let config = Config { max_concurrent: Some(50), limits: vec![(LimitKind::TokensPerMinute, 150_000)], seed: 5, ..Config::default() };
+    let config = Config { max_concurrent: Some(50), limits: Limits::new([(LimitKind::TokensPerMinute, 150_000)]).unwrap(), seed: 5, ..Config::default() };
     let mut sim = with_provider(config, provider);
     let jobs = 2_000;
     for i in 0..jobs {
@@ -177,7 +177,7 @@ fn limiter(config: Config) -> Sim<FirstRefused> {
 
 #[test]
 fn a_retry_goes_ahead_of_new_work_and_pays_again() {
-    let config = Config { max_concurrent: Some(1), limits: vec![(LimitKind::TokensPerMinute, 6_000)], ..Config::default() };
+    let config = Config { max_concurrent: Some(1), limits: Limits::new([(LimitKind::TokensPerMinute, 6_000)]).unwrap(), ..Config::default() };
     let mut sim = limiter(config);
     let first = sim.submit(spec(3_000), Plan { charge: 1_000, ..Plan::fails(10, OutcomeKind::RateLimited) }).unwrap();
     let second = sim.submit(spec(1_000), Plan::ok(1_000)).unwrap();

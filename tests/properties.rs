@@ -76,7 +76,7 @@ fn run(limits: &Limits, jobs: &[Job]) -> (Sim, HashMap<u64, (Job, u64)>, usize) 
     }
     let config = Config {
         max_concurrent: limits.max_concurrent,
-        limits: config_limits,
+        limits: sluice::Limits::new(config_limits).unwrap(),
         burst: limits.burst,
         ..Config::default()
     };

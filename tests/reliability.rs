@@ -120,7 +120,7 @@ mod learned {
     //! What a response says is bounded (issue 9, item 7).
 
     use super::*;
-    use sluice::{parse_headers, LimitKind, Usage, Verdict, DAY_MS, LEARNED_LIMIT_TTL_MS, MAX_DEBT_MS};
+    use sluice::{parse_headers, LimitKind, Limits, Usage, Verdict, DAY_MS, LEARNED_LIMIT_TTL_MS, MAX_DEBT_MS};
 
     fn feedback(headers: &[(&str, &str)]) -> Feedback {
         parse_headers(headers.iter().copied(), 0)
@@ -215,7 +215,7 @@ mod learned {
     #[test]
     fn a_usage_of_two_to_the_fifty_three_is_a_debt_of_an_hour_at_most() {
         let tiny = [("x-ratelimit-limit-tokens", "1000"), ("x-ratelimit-remaining-tokens", "1000")];
-        for config in [Config::default(), Config { limits: vec![(LimitKind::TokensPerMinute, 1_000)], ..Config::default() }] {
+        for config in [Config::default(), Config { limits: Limits::new([(LimitKind::TokensPerMinute, 1_000)]).unwrap(), ..Config::default() }] {
             let mut s = Scheduler::new(config, 0).unwrap();
             one(&mut s, 0, succeeded(&tiny, None)); // the limit is learned, or known
             let huge = Usage { input: (1 << 53) - 1, output: 0 };
@@ -254,7 +254,7 @@ mod learned {
 
     #[test]
     fn time_at_the_end_of_the_clock_does_not_overflow() {
-        let mut s = Scheduler::new(Config { limits: vec![(LimitKind::RequestsPerMinute, 1)], ..Config::default() }, 0).unwrap();
+        let mut s = Scheduler::new(Config { limits: Limits::new([(LimitKind::RequestsPerMinute, 1)]).unwrap(), ..Config::default() }, 0).unwrap();
         let end = u64::MAX - 10;
         let a = s.submit(end, JobSpec { max_wait_ms: Some(u64::MAX), ..keyed("") }).unwrap();
         let b = s.submit(end, JobSpec { max_wait_ms: Some(u64::MAX), ..keyed("") }).unwrap();

@@ -4,7 +4,7 @@
 mod sim;
 
 use sim::{spec, Event, Plan, Sim};
-use sluice::{Config, Cost, JobSpec, LimitKind, Rejection, Scheduler, TooLarge, FULL_BURST};
+use sluice::{Config, Cost, JobSpec, LimitKind, Limits, Rejection, Scheduler, TooLarge, FULL_BURST};
 
 /// The defaults, but for the trip to the provider, the slow start of a limiter without a cap
 /// and calibration: these scenarios check the buckets' exact arithmetic (those three have
@@ -14,7 +14,7 @@ fn exact() -> Config {
 }
 
 fn limiter(max_concurrent: Option<u32>, limits: &[(LimitKind, u64)]) -> Sim {
-    let config = Config { max_concurrent, limits: limits.to_vec(), ..exact() };
+    let config = Config { max_concurrent, limits: Limits::new(limits.iter().copied()).unwrap(), ..exact() };
     Sim::new(Scheduler::new(config, 0).unwrap())
 }
 
@@ -46,7 +46,7 @@ fn requests_per_minute_burst_then_pace() {
 #[test]
 fn by_default_the_trip_to_the_provider_is_not_counted_as_refill() {
     // The provider's full bucket gains nothing while the first requests travel (250 ms).
-    let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60)], max_concurrent: Some(100), ..Config::default() };
+    let config = Config { limits: Limits::new([(LimitKind::RequestsPerMinute, 60)]).unwrap(), max_concurrent: Some(100), ..Config::default() };
     let mut sim = Sim::new(Scheduler::new(config, 0).unwrap());
     for _ in 0..62 {
         sim.submit(spec(0), Plan::ok(10)).unwrap();
@@ -71,7 +71,7 @@ fn without_a_cap_concurrency_starts_small_and_doubles_each_round_trip() {
 #[test]
 fn a_smaller_burst_spreads_the_start() {
     let config = Config {
-        limits: vec![(LimitKind::RequestsPerMinute, 60)],
+        limits: Limits::new([(LimitKind::RequestsPerMinute, 60)]).unwrap(),
         burst: FULL_BURST / 10,
         ..exact()
     };
@@ -247,7 +247,7 @@ fn a_flooding_key_does_not_starve_another() {
 
 #[test]
 fn time_that_runs_backwards_does_not_refill_or_hang() {
-    let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60)], ..exact() };
+    let config = Config { limits: Limits::new([(LimitKind::RequestsPerMinute, 60)]).unwrap(), ..exact() };
     let mut s = Scheduler::new(config, 10_000).unwrap();
     for _ in 0..60 {
         s.submit(10_000, spec(0)).unwrap();

@@ -183,11 +183,7 @@ fn config() -> impl Strategy<Value = Config> {
         .prop_map(
             |(max_concurrent, limits, burst, max_queue, adaptive, per_key, (attempts, base, extra, max_after), budget, (lease, transit, seed))| {
                 let mut kinds = HashSet::new();
-                let limits = limits
-                    .into_iter()
-                    .filter(|(k, _)| kinds.insert(*k))
-                    .map(|(k, v)| (LimitKind::ALL[k], v))
-                    .collect();
+                let limits = sluice::Limits::new(limits.into_iter().filter(|(k, _)| kinds.insert(*k)).map(|(k, v)| (LimitKind::ALL[k], v))).unwrap();
                 Config {
                     max_concurrent,
                     limits,
@@ -235,7 +231,7 @@ impl Model {
             .limits
             .iter()
             .filter(|(k, _)| matches!(k, LimitKind::RequestsPerMinute | LimitKind::RequestsPerDay))
-            .map(|&(k, limit)| (k, limit, burst_capacity(limit, config.burst), VecDeque::new()))
+            .map(|(k, limit)| (k, limit, burst_capacity(limit, config.burst), VecDeque::new()))
             .collect();
         Model { config, now: 0, clock: 0, live: HashMap::new(), ended: HashSet::new(), seen: Vec::new(), starts }
     }

@@ -5,7 +5,7 @@
 use super::bucket::Bucket;
 use super::cost::{Cost, Resource, Usage};
 use super::feedback::{Feedback, Observation};
-use super::limit_kind::{LimitKind, DAY_MS, MINUTE_MS};
+use super::limit_kind::{LimitKind, Limits, DAY_MS, MINUTE_MS};
 use super::refusal::{lesson, Lesson};
 use super::time::Millis;
 
@@ -115,7 +115,7 @@ pub struct Budget {
 
 impl Budget {
     /// `transit_ms`: how long a request takes to reach the provider (see [`TRANSIT_MS`]).
-    pub fn new(limits: &[(LimitKind, u64)], burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
+    pub fn new(limits: &Limits, burst: BurstPpm, transit_ms: u64, now: Millis) -> Self {
         let mut budget = Budget {
             burst,
             buckets: Default::default(),
@@ -131,7 +131,7 @@ impl Budget {
             short_refusals: 0,
             leased_until: None,
         };
-        for &(kind, limit) in limits {
+        for (kind, limit) in limits.iter() {
             budget.set_limit(kind, limit, now);
             budget.fixed[kind.index()] = true;
         }
@@ -481,7 +481,7 @@ mod tests {
     use super::*;
 
     fn budget() -> Budget {
-        Budget::new(&[(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000)], FULL_BURST, 0, 0)
+        Budget::new(&Limits::new([(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000)]).unwrap(), FULL_BURST, 0, 0)
     }
 
     #[test]
@@ -524,7 +524,7 @@ mod tests {
     #[test]
     fn input_and_output_settle_apart() {
         let mut b = Budget::new(
-            &[(LimitKind::InputTokensPerMinute, 1_000), (LimitKind::OutputTokensPerMinute, 1_000)],
+            &Limits::new([(LimitKind::InputTokensPerMinute, 1_000), (LimitKind::OutputTokensPerMinute, 1_000)]).unwrap(),
             FULL_BURST,
             0,
             0,
@@ -542,7 +542,7 @@ mod tests {
 
     #[test]
     fn learns_a_limit_the_user_did_not_set() {
-        let mut b = Budget::new(&[], FULL_BURST, 0, 0);
+        let mut b = Budget::new(&Limits::default(), FULL_BURST, 0, 0);
         let since = [0; 4];
         let change = b.observe(&seen(Resource::Requests, Some(500), Some(499), Some(120)), &since, 0, 0).unwrap();
         assert_eq!((change.kind, change.limit, change.capacity, change.available), (LimitKind::RequestsPerMinute, 500, 500, 499));
@@ -577,7 +577,7 @@ mod tests {
 
     #[test]
     fn a_slow_reset_means_a_daily_limit() {
-        let mut b = Budget::new(&[], FULL_BURST, 0, 0);
+        let mut b = Budget::new(&Limits::default(), FULL_BURST, 0, 0);
         let since = [0; 4];
         // 200 a day, 150 left, full again in 6 hours: 50 per 6 hours.
         let change = b.observe(&seen(Resource::Requests, Some(200), Some(150), Some(6 * 3_600_000)), &since, 0, 0).unwrap();
@@ -586,7 +586,7 @@ mod tests {
 
     #[test]
     fn an_ietf_window_is_kept() {
-        let mut b = Budget::new(&[], FULL_BURST, 0, 0);
+        let mut b = Budget::new(&Limits::default(), FULL_BURST, 0, 0);
         let since = [0; 4];
         let o = Observation { window_ms: Some(1_000), ..seen(Resource::Requests, Some(10), Some(10), None) };
         let change = b.observe(&o, &since, 0, 0).unwrap();
@@ -609,7 +609,7 @@ mod tests {
 
     #[test]
     fn what_a_429_teaches_the_buckets() {
-        let limits = [(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000), (LimitKind::TokensPerDay, 100_000)];
+        let limits = Limits::new([(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 6_000), (LimitKind::TokensPerDay, 100_000)]).unwrap();
         let levels = |b: &Budget| LimitKind::ALL.into_iter().filter_map(|k| b.bucket(k).map(|x| x.available())).collect::<Vec<_>>();
         let cost = Cost::total(100);
         let mut b = Budget::new(&limits, FULL_BURST, 0, 0);

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::budget::{BurstPpm, FULL_BURST, TRANSIT_MS};
-use super::limit_kind::LimitKind;
+use super::limit_kind::Limits;
 use super::retry::RetryPolicy;
 use super::retry_budget::RetryBudgetConfig;
 
@@ -11,8 +11,8 @@ use super::retry_budget::RetryBudgetConfig;
 pub struct Config {
     /// The most attempts in flight at once; `None` for no cap.
     pub max_concurrent: Option<u32>,
-    /// Rate limits the user knows, each at least 1.
-    pub limits: Vec<(LimitKind, u64)>,
+    /// Rate limits the user knows.
+    pub limits: Limits,
     /// The share of each limit that may go out at once, in millionths. Default: all of it,
     /// as OpenAI's and Anthropic's continuously refilled buckets allow.
     pub burst: BurstPpm,
@@ -48,7 +48,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             max_concurrent: None,
-            limits: Vec::new(),
+            limits: Limits::default(),
             burst: FULL_BURST,
             max_queue: None,
             adaptive_concurrency: true,
@@ -96,14 +96,6 @@ impl Config {
         if self.max_concurrent == Some(0) {
             return Err(ConfigError::not_positive("maxConcurrent"));
         }
-        if let Some(&(kind, _)) = self.limits.iter().find(|(_, limit)| *limit == 0) {
-            return Err(ConfigError::not_positive(kind.name()));
-        }
-        for (i, (kind, _)) in self.limits.iter().enumerate() {
-            if self.limits[..i].iter().any(|(k, _)| k == kind) {
-                return Err(ConfigError { option: kind.name(), expected: "set once", got: "it twice".into() });
-            }
-        }
         if self.attempt_lease_ms == Some(0) {
             return Err(ConfigError::not_positive("attemptLeaseMs"));
         }
@@ -134,8 +126,8 @@ mod tests {
 
     #[test]
     fn names_the_option_and_the_value() {
-        let bad = Config { limits: vec![(LimitKind::TokensPerMinute, 0)], ..Config::default() };
-        assert_eq!(bad.validate().unwrap_err().to_string(), "Expected `tokensPerMinute` to be a positive integer, got 0");
+        let bad = Config { max_concurrent: Some(0), ..Config::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "Expected `maxConcurrent` to be a positive integer, got 0");
         let bad = Config { burst: 2 * FULL_BURST, ..Config::default() };
         assert_eq!(bad.validate().unwrap_err().to_string(), "Expected `burst` to be a number in (0, 1], got 2");
         let bad = Config { burst: 0, ..Config::default() };

@@ -36,7 +36,7 @@ pub use config::{Config, ConfigError, ATTEMPT_LEASE_MS};
 pub use cost::{Cost, Resource, Usage};
 pub use feedback::{parse_headers, proto_duration, reads_header, Feedback, Observation, READ_HEADERS, READ_HEADER_PREFIXES};
 pub use latency::MIN_SAMPLES;
-pub use limit_kind::{LimitKind, DAY_MS, MINUTE_MS};
+pub use limit_kind::{LimitKind, Limits, DAY_MS, MINUTE_MS};
 pub use queue::{JobId, KeyId, QueueFootprint, NO_DEADLINE_SLACK_MS};
 pub use retry::RetryPolicy;
 pub use retry_budget::RetryBudgetConfig;

@@ -1,7 +1,7 @@
 //! The encoding between the core and the JS wrapper, in plain Rust so that native tests reach
 //! it; the `wasm` module is only its shell. Every number that crosses is defined here once, and
-//! `js::module()` writes them as `js/src/codes.js` (scripts/build.sh runs
-//! `cargo run --example codes-js`): JS never keeps a copy by hand.
+//! `js::modules()` writes them as `js/src/codes.js` and `names.js` (scripts/build.sh runs
+//! `cargo run --example codes-js -- --write`): JS never keeps a copy by hand.
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod js;

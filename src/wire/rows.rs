@@ -1,7 +1,7 @@
 //! What the core says to JS, as numbers: decisions and events as rows of five, rejections as
 //! four, `finish`'s verdict as one; and what JS says to `finish` (outcome kinds, hints, the limit
 //! an error body names). Each code is defined here once: `js.rs` writes them into
-//! `js/src/codes.js` at build time.
+//! `js/src/codes.js` and `names.js` at build time.
 
 use crate::{Decision, Event, Hint, Late, OutcomeKind, Rejection, Resource, Verdict};
 

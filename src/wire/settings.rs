@@ -1,7 +1,9 @@
 //! The limiter's options as numbers: what each number of the constructor's settings (and of
 //! `update()`'s) means to the core.
 
-use crate::{Config, LimitKind, RetryBudgetConfig, RetryPolicy, Scheduler, ATTEMPT_LEASE_MS, FULL_BURST};
+use std::num::NonZeroU64;
+
+use crate::{Config, LimitKind, Limits, RetryBudgetConfig, RetryPolicy, Scheduler, ATTEMPT_LEASE_MS, FULL_BURST};
 
 /// The numbers of the constructor's settings, by index (then one per `LimitKind`, from
 /// [`LIMITS_AT`]). A negative number (or a missing one) leaves the value at its default.
@@ -135,7 +137,13 @@ pub fn config(settings: &[f64]) -> Config {
         max_concurrent: optional(get(Setting::MaxConcurrent)).map(saturated_u32),
         max_queue: optional(get(Setting::MaxQueue)),
         burst: share_ppm(get(Setting::Burst)).unwrap_or(FULL_BURST),
-        limits: LimitKind::ALL.into_iter().filter_map(|kind| optional(number(settings, limit_at(kind))).map(|v| (kind, v))).collect(),
+        // A 0 is not a limit (JS refuses it first).
+        limits: LimitKind::ALL.into_iter().fold(Limits::default(), |mut limits, kind| {
+            if let Some(limit) = optional(number(settings, limit_at(kind))).and_then(NonZeroU64::new) {
+                limits.set(kind, limit);
+            }
+            limits
+        }),
         adaptive_concurrency: get(Setting::AdaptiveConcurrency) != 0.0,
         gate_per_key: get(Setting::Gate) > 0.0,
         retry,
@@ -167,7 +175,7 @@ pub fn reconfigure(scheduler: &mut Scheduler, now: f64, settings: &[f64]) {
         scheduler.set_max_queue(optional(get(Setting::MaxQueue.index())));
     }
     for kind in LimitKind::ALL {
-        if let Some(limit) = optional(get(limit_at(kind))) {
+        if let Some(limit) = optional(get(limit_at(kind))).and_then(NonZeroU64::new) {
             scheduler.set_limit(millis(now), kind, limit);
         }
     }
@@ -234,7 +242,7 @@ mod tests {
         for kind in LimitKind::ALL {
             let mut settings = vec![-1.0; SETTINGS_LEN];
             settings[limit_at(kind)] = 10.0;
-            assert_eq!(config(&settings).limits, vec![(kind, 10)]);
+            assert_eq!(config(&settings).limits.iter().collect::<Vec<_>>(), vec![(kind, 10)]);
         }
         let Config {
             max_concurrent: _,       // maxConcurrent

@@ -91,11 +91,11 @@ pub fn stats_row(stats: &Stats, out: &mut Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, LimitKind, Scheduler};
+    use crate::{Config, LimitKind, Limits, Scheduler};
 
     #[test]
     fn stats_rows_hold_every_field_then_a_row_per_budget() {
-        let config = Config { limits: vec![(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 1_000)], calibrate: false, ..Config::default() };
+        let config = Config { limits: Limits::new([(LimitKind::RequestsPerMinute, 60), (LimitKind::TokensPerMinute, 1_000)]).unwrap(), calibrate: false, ..Config::default() };
         let scheduler = Scheduler::new(config, 0).unwrap();
         let mut out = Vec::new();
         stats_row(&scheduler.stats(), &mut out);

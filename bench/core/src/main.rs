@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use sluice::{parse_headers, Config, Cost, Decision, JobId, JobSpec, LimitKind, Outcome, OutcomeKind, Scheduler, Usage};
+use sluice::{parse_headers, Config, Cost, Decision, JobId, JobSpec, LimitKind, Limits, Outcome, OutcomeKind, Scheduler, Usage};
 
 /// A small deterministic generator (splitmix64), so that every run sees the same jobs.
 struct Rand(u64);
@@ -77,7 +77,7 @@ fn deep_queue(n: u64) -> u64 {
 fn steady(n: u64) -> u64 {
     let config = Config {
         max_concurrent: Some(64),
-        limits: vec![(LimitKind::RequestsPerMinute, 1 << 40), (LimitKind::TokensPerMinute, 1 << 50)],
+        limits: Limits::new([(LimitKind::RequestsPerMinute, 1 << 40), (LimitKind::TokensPerMinute, 1 << 50)]).unwrap(),
         ..Config::default()
     };
     let mut s = Scheduler::new(config, 0).unwrap();
@@ -114,7 +114,7 @@ fn steady(n: u64) -> u64 {
 /// that settle their usage and carry the six x-ratelimit-* headers, parsed on every finish.
 fn provider_bound(n: u64) -> u64 {
     let config = Config {
-        limits: vec![(LimitKind::RequestsPerMinute, 5_000), (LimitKind::TokensPerMinute, 2_000_000)],
+        limits: Limits::new([(LimitKind::RequestsPerMinute, 5_000), (LimitKind::TokensPerMinute, 2_000_000)]).unwrap(),
         ..Config::default()
     };
     let mut s = Scheduler::new(config, 0).unwrap();

@@ -148,7 +148,7 @@ fn arbitrary_input_never_panics() {
     });
 }
 
-/// The names the JS wrapper lets through (`reads_header`, written into js/src/codes.js) cover
+/// The names the JS wrapper lets through (`reads_header`, written into js/src/names.js) cover
 /// every header the parser reads: a header of any other name changes nothing.
 mod header_names {
     use super::super::{parse_headers, reads_header, Feedback};

@@ -138,14 +138,14 @@ impl Local {
 mod tests {
     use super::super::Authority;
     use super::*;
-    use crate::core::{Config, Cost, JobSpec, LimitKind, Outcome, OutcomeKind, Usage};
+    use crate::core::{Config, Cost, JobSpec, LimitKind, Limits, Outcome, OutcomeKind, Usage};
 
     fn limits() -> Vec<(LimitKind, u64)> {
         vec![(LimitKind::RequestsPerMinute, 600), (LimitKind::TokensPerMinute, 60_000)]
     }
 
     fn scheduler() -> Scheduler {
-        let config = Config { limits: limits(), burst: 100_000, transit_ms: 0, ..Config::default() };
+        let config = Config { limits: Limits::new(limits()).unwrap(), burst: 100_000, transit_ms: 0, ..Config::default() };
         Scheduler::new(config, 0).unwrap()
     }
 

@@ -1,6 +1,8 @@
 //! What the host changes at run time: pausing the queue, and the limits themselves (an account
 //! moved to a higher tier, a deployment given more room). Each takes effect at the next poll.
 
+use std::num::NonZeroU64;
+
 use super::{LimitKind, Millis, Scheduler};
 
 impl Scheduler {
@@ -20,14 +22,10 @@ impl Scheduler {
 
     /// Sets a rate limit as the user's own (the headers then correct its level, not its size).
     /// Waiting jobs that a lower limit can never hold are rejected.
-    pub fn set_limit(&mut self, now: Millis, kind: LimitKind, limit: u64) {
+    pub fn set_limit(&mut self, now: Millis, kind: LimitKind, limit: NonZeroU64) {
         let now = self.clock.observe(now);
-        self.budget.set_fixed_limit(kind, limit.max(1), now);
-        if let Some(entry) = self.config.limits.iter_mut().find(|(k, _)| *k == kind) {
-            entry.1 = limit;
-        } else {
-            self.config.limits.push((kind, limit));
-        }
+        self.budget.set_fixed_limit(kind, limit.get(), now);
+        self.config.limits.set(kind, limit);
         self.reject_too_large(now);
     }
 
@@ -52,7 +50,7 @@ impl Scheduler {
 mod tests {
     use super::super::{Decision, JobSpec, Outcome};
     use super::*;
-    use crate::{Config, Cost, OutcomeKind};
+    use crate::{Config, Cost, Limits, OutcomeKind};
 
     fn starts(s: &mut Scheduler) -> usize {
         s.drain().filter(|d| matches!(d, Decision::Start { .. })).count()
@@ -75,14 +73,14 @@ mod tests {
 
     #[test]
     fn a_raised_limit_lets_more_through_at_once() {
-        let limits = vec![(LimitKind::RequestsPerMinute, 2)];
+        let limits = Limits::new([(LimitKind::RequestsPerMinute, 2)]).unwrap();
         let mut s = Scheduler::new(Config { limits, transit_ms: 0, ..Config::default() }, 0).unwrap();
         for _ in 0..5 {
             s.submit(0, JobSpec::default()).unwrap();
         }
         s.poll(0);
         assert_eq!(starts(&mut s), 2);
-        s.set_limit(0, LimitKind::RequestsPerMinute, 10);
+        s.set_limit(0, LimitKind::RequestsPerMinute, NonZeroU64::new(10).unwrap());
         s.poll(0);
         // The bucket keeps its level (empty), then refills at the new rate: 10 a minute.
         assert_eq!(starts(&mut s), 0);
@@ -93,12 +91,12 @@ mod tests {
 
     #[test]
     fn a_lowered_limit_rejects_what_it_can_never_hold() {
-        let limits = vec![(LimitKind::TokensPerMinute, 1_000)];
+        let limits = Limits::new([(LimitKind::TokensPerMinute, 1_000)]).unwrap();
         let mut s = Scheduler::new(Config { limits, max_concurrent: Some(1), ..Config::default() }, 0).unwrap();
         s.submit(0, JobSpec { cost: Cost::total(10), ..JobSpec::default() }).unwrap();
         let big = s.submit(0, JobSpec { cost: Cost::total(800), ..JobSpec::default() }).unwrap();
         s.poll(0);
-        s.set_limit(0, LimitKind::TokensPerMinute, 500);
+        s.set_limit(0, LimitKind::TokensPerMinute, NonZeroU64::new(500).unwrap());
         assert!(s.drain().any(|d| matches!(d, Decision::Reject { job, .. } if job == big)));
     }
 

@@ -270,8 +270,10 @@ fn keys_alternate_while_both_wait() {
         let order: Vec<&str> = sim.starts().iter().map(|s| key_of[&s.1]).collect();
         // After the first `max_concurrent` (started on arrival), each round serves every key still waiting.
         let mut remaining: HashMap<&str, usize> = [("a", a), ("b", b), ("c", c)].into_iter().collect();
-        for k in &order[..max_concurrent as usize] { *remaining.get_mut(k).unwrap() -= 1; }
-        let rest = &order[max_concurrent as usize..];
+        // (Fewer jobs than slots: all of them start on arrival.)
+        let first = order.len().min(max_concurrent as usize);
+        for k in &order[..first] { *remaining.get_mut(k).unwrap() -= 1; }
+        let rest = &order[first..];
         for (i, k) in rest.iter().enumerate().skip(1) {
             let prev = rest[i - 1];
             if *k == prev {

@@ -11,6 +11,8 @@ export const OUTCOME = {
   aborted: 5,
   'timed-out': 6,
 };
+/** What a `classify` option may return. */
+export const CLASSES = ['success', 'rate-limited', 'overloaded', 'retryable', 'fatal'];
 /** Hints for Core.finish: what an error says beside its status. */
 export const HINT = {
   none: 0,

@@ -1,12 +1,12 @@
 // The public options, checked once: the limiter's at construction, a job's at schedule().
 import * as code from './codes.js';
-import { LIMIT_NAMES } from './names.js';
+import { CLASSES as CLASS_NAMES, LIMIT_NAMES } from './names.js';
 import * as check from './validate.js';
 
 const LIMITER_OPTIONS = new Set(['maxConcurrent', 'maxQueue', 'burst', ...LIMIT_NAMES, 'retry', 'adaptiveConcurrency', 'gate', 'seed', 'classify', 'attemptLeaseMs', 'calibrate', 'latencyQuantile', 'coordinator']);
 const RETRY_OPTIONS = new Set(['maxAttempts', 'baseMs', 'maxDelayMs', 'maxRetryAfterMs', 'budget']);
 const BUDGET_OPTIONS = new Set(['ttlMs', 'minPerSec', 'percent']);
-const CLASSES = new Set(['success', 'rate-limited', 'overloaded', 'retryable', 'fatal']);
+const CLASSES = new Set(CLASS_NAMES);
 
 /** A whole number, -1 when not given (the core then applies its default) or Infinity. */
 function count(name, value, opts) {

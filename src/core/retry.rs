@@ -89,6 +89,14 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_checks_itself() {
+        assert_eq!(RetryPolicy::new(0, 500, 30_000, 60_000).unwrap_err().option, "retry.maxAttempts");
+        assert_eq!(RetryPolicy::new(3, 0, 30_000, 60_000).unwrap_err().option, "retry.baseMs");
+        assert_eq!(RetryPolicy::new(3, 500, 100, 60_000).unwrap_err().to_string(), "Expected `retry.maxDelayMs` to be at least `retry.baseMs`, got 100");
+        assert_eq!(RetryPolicy::new(6, 500, 30_000, 60_000), Ok(RetryPolicy::default()));
+    }
+
+    #[test]
     fn attempts_are_counted_from_one() {
         let policy = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
         assert!(policy.allows(1) && policy.allows(2) && !policy.allows(3));

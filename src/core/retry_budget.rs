@@ -93,6 +93,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_budget_checks_its_window() {
+        assert_eq!(RetryBudgetConfig::new(0, 10, 20).unwrap_err().to_string(), "Expected `retry.budget.ttlMs` to be a positive integer, got 0");
+        assert_eq!(RetryBudgetConfig::new(10_000, 10, 20), Ok(RetryBudgetConfig::default()));
+    }
+
+    #[test]
     fn a_floor_then_a_share_of_traffic() {
         let mut b = RetryBudget::new(RetryBudgetConfig { ttl_ms: 10_000, min_per_sec: 1, percent: 20 });
         // 10 retries of floor, no traffic.

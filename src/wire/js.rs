@@ -4,7 +4,7 @@
 //! imported only by modules of the main chunk, so that a bundler inlines them (the table costs
 //! nothing); names.js the lists and objects that modules loaded later (thrown.js) share.
 
-use super::rows::{self, verdict, Row, CLASSIFY, HINTS, LATE, NAMED_LIMITS, NO_RETRY, OUTCOMES};
+use super::rows::{self, is_class, verdict, Row, CLASSIFY, HINTS, LATE, NAMED_LIMITS, NO_RETRY, OUTCOMES};
 use super::settings::{limit_at, Setting, LIMITS_AT, SETTINGS_LEN};
 use crate::{LimitKind, JOB_SLOTS, READ_HEADERS, READ_HEADER_PREFIXES};
 
@@ -107,6 +107,8 @@ fn names() -> String {
     line("");
     line("/** Outcome kinds for Core.finish, by the names `classify` returns. */");
     line(&format!("export const OUTCOME = {};", object(OUTCOMES.iter().enumerate().map(|(i, (_, n))| (*n, i.to_string())))));
+    line("/** What a `classify` option may return. */");
+    line(&format!("export const CLASSES = {};", list(OUTCOMES.iter().filter(|(k, _)| is_class(*k)).map(|(_, n)| *n))));
     line("/** Hints for Core.finish: what an error says beside its status. */");
     line(&format!("export const HINT = {};", object(HINTS.iter().enumerate().map(|(i, (_, n))| (*n, i.to_string())))));
     line("/** The limit a 429's body names, for Core.feedback. */");

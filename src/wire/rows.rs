@@ -147,6 +147,12 @@ pub const OUTCOMES: [(OutcomeKind, &str); 7] = [
     (OutcomeKind::TimedOut, "timed-out"),
 ];
 
+/// The kinds a `classify` option may return (the others only the wrapper reports: a caller's
+/// abort, a timeout).
+pub fn is_class(kind: OutcomeKind) -> bool {
+    !matches!(kind, OutcomeKind::Aborted | OutcomeKind::TimedOut)
+}
+
 /// `finish`'s `kind` for "classify it yourself".
 pub const CLASSIFY: i32 = -1;
 

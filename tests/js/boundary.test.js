@@ -59,6 +59,7 @@ test('every rejection code becomes its own error, with the code the README lists
 test('the outcome kinds, deadline reasons, limits and header names are the ones index.d.ts and the README give', () => {
   const classes = dts.literals(dts.typeOf('OutcomeClass'));
   assert.ok(classes.length >= 5);
+  assert.deepEqual([...names.CLASSES].sort(), [...classes].sort(), 'what classify may return');
   for (const c of classes) {
     assert.ok(c in names.OUTCOME, `the core has no outcome kind '${c}'`);
     assert.equal(checkClass(c), c);

@@ -1,7 +1,10 @@
 // Generated from src/wire/ by `cargo run --example codes-js` (scripts/build.sh): do not edit.
 // The numbers the wasm boundary carries, each defined once in Rust; the names are in names.js.
 
-/** Rows of Core.poll, five numbers each: [kind, a, b, c, d]: decisions, then events. */
+/** Core.poll's output: a header ([rows, next wake or -1, verdict]), then rows of ROW_LENGTH numbers. */
+export const POLL_HEADER = 3;
+export const ROW_LENGTH = 5;
+/** The first number of a row, [kind, a, b, c, d]: decisions, then events. */
 export const START = 1;
 export const QUEUE_TIMEOUT = 2;
 export const TOO_LARGE = 3;

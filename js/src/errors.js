@@ -29,7 +29,6 @@ export class QueueTimeoutError extends SluiceError {
   }
 }
 
-
 /**
  * The job cannot finish by its `deadline`: the deadline came (queued, backing off, or running:
  * the attempt's signal is aborted with this error), or it was given up as soon as that was

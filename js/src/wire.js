@@ -7,8 +7,6 @@ import { LIMIT_NAMES } from './names.js';
 
 export { SLOTS } from './codes.js';
 
-/** Numbers per decision or event row: `[kind, a, b, c, d]`. */
-const ROW = 5;
 
 /**
  * The module's memory as f64s. When the memory grows, its old buffer is detached and the view
@@ -48,11 +46,11 @@ export function readRejection(pointer, o) {
  */
 export function readPoll(pointer, sink, jobOf) {
   let i = index(pointer);
-  const end = i + 3 + heap[i] * ROW;
+  const end = i + code.POLL_HEADER + heap[i] * code.ROW_LENGTH;
   const wake = heap[i + 1];
-  for (i += 3; i < end; i += ROW) {
+  for (i += code.POLL_HEADER; i < end; i += code.ROW_LENGTH) {
     const kind = heap[i];
-    if (kind >= code.FIRST_EVENT) sink.event(heap.slice(i, i + ROW));
+    if (kind >= code.FIRST_EVENT) sink.event(heap.slice(i, i + code.ROW_LENGTH));
     else if (kind === code.START) sink.start(heap[i + 1], heap[i + 2] | 0);
     else {
       const id = heap[i + 1];

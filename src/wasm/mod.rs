@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 mod lease;
 
-use crate::wire::rows::{HINTS, NAMED_LIMITS, NO_RETRY, OUTCOMES};
+use crate::wire::rows::{HINTS, NAMED_LIMITS, NO_RETRY, OUTCOMES, POLL_HEADER, ROW_LEN};
 use crate::wire::{self, decision_row, event_row, millis, optional, rejection_row, verdict_code};
 use crate::{classify, parse_headers, proto_duration, Cost, Event, Feedback, JobSpec, LimitKind, Outcome, Rejection, Scheduler, Usage, Verdict};
 
@@ -132,7 +132,8 @@ impl Core {
         self.trap_if_armed();
         let out = &mut self.out;
         out.clear();
-        out.extend([0.0, self.scheduler.next_wake().map_or(-1.0, |t| t as f64), 0.0]);
+        let header: [f64; POLL_HEADER] = [0.0, self.scheduler.next_wake().map_or(-1.0, |t| t as f64), 0.0];
+        out.extend(header);
         for decision in self.scheduler.drain() {
             out.extend(decision_row(decision));
         }
@@ -152,7 +153,7 @@ impl Core {
             let row = event_row(event, &mut key);
             self.out.extend(row);
         }
-        self.out[0] = ((self.out.len() - 3) / 5) as f64;
+        self.out[0] = ((self.out.len() - POLL_HEADER) / ROW_LEN) as f64;
         self.out.as_ptr()
     }
 

@@ -4,7 +4,7 @@
 //! imported only by modules of the main chunk, so that a bundler inlines them (the table costs
 //! nothing); names.js the lists and objects that modules loaded later (thrown.js) share.
 
-use super::rows::{self, is_class, verdict, Row, CLASSIFY, HINTS, LATE, NAMED_LIMITS, NO_RETRY, OUTCOMES};
+use super::rows::{self, is_class, verdict, Row, CLASSIFY, HINTS, LATE, NAMED_LIMITS, NO_RETRY, OUTCOMES, POLL_HEADER, ROW_LEN};
 use super::settings::{limit_at, Setting, LIMITS_AT, SETTINGS_LEN};
 use crate::{LimitKind, JOB_SLOTS, READ_HEADERS, READ_HEADER_PREFIXES};
 
@@ -56,7 +56,10 @@ fn codes() -> String {
     line(HEADER);
     line("// The numbers the wasm boundary carries, each defined once in Rust; the names are in names.js.");
     line("");
-    line("/** Rows of Core.poll, five numbers each: [kind, a, b, c, d]: decisions, then events. */");
+    line("/** Core.poll's output: a header ([rows, next wake or -1, verdict]), then rows of ROW_LENGTH numbers. */");
+    line(&format!("export const POLL_HEADER = {POLL_HEADER};"));
+    line(&format!("export const ROW_LENGTH = {ROW_LEN};"));
+    line("/** The first number of a row, [kind, a, b, c, d]: decisions, then events. */");
     for row in Row::ALL {
         line(&format!("export const {} = {};", row.js_name(), row.code()));
     }

@@ -5,6 +5,11 @@
 
 use crate::{Decision, Event, Hint, Late, OutcomeKind, Rejection, Resource, Verdict};
 
+/// `poll`'s output: a header of `POLL_HEADER` numbers (`[rows, next wake or -1, verdict]`),
+/// then the rows, `ROW_LEN` numbers each.
+pub const POLL_HEADER: usize = 3;
+pub const ROW_LEN: usize = 5;
+
 /// The first number of a row of `poll`'s output: a decision (below 10) or an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
@@ -76,7 +81,7 @@ pub fn rejection_row(reason: Rejection) -> [f64; 4] {
 }
 
 /// A decision as `[kind, job, a, b, c]`.
-pub fn decision_row(decision: Decision) -> [f64; 5] {
+pub fn decision_row(decision: Decision) -> [f64; ROW_LEN] {
     match decision {
         Decision::Start { job, attempt } => [Row::Start.code(), job as f64, attempt as f64, 0.0, 0.0],
         Decision::Reject { job, reason } => {
@@ -90,7 +95,7 @@ pub fn decision_row(decision: Decision) -> [f64; 5] {
 /// `key` is handed the event's key, if it has one, and its answer takes the key's place (the
 /// wasm shell answers with the key's length plus one, 0 for none); the keys cross beside the
 /// rows, intact.
-pub fn event_row(event: Event, mut key: impl FnMut(Option<Box<str>>) -> f64) -> [f64; 5] {
+pub fn event_row(event: Event, mut key: impl FnMut(Option<Box<str>>) -> f64) -> [f64; ROW_LEN] {
     let ms = |v: Option<u64>| v.map_or(-1.0, |ms| ms as f64);
     match event {
         Event::RateLimited { job, overloaded, retry_after_ms } => {

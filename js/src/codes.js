@@ -1,4 +1,4 @@
-// Generated from src/wire/ by `cargo run --example codes-js` (scripts/build.sh): do not edit.
+// Generated from src/wire/ by `cargo run --example codes-js -- --write` (scripts/build.sh runs it): do not edit.
 // The numbers the wasm boundary carries, each defined once in Rust; the names are in names.js.
 
 /** Core.poll's output: a header ([rows, next wake or -1, verdict]), then rows of ROW_LENGTH numbers. */

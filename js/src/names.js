@@ -1,4 +1,4 @@
-// Generated from src/wire/ by `cargo run --example codes-js` (scripts/build.sh): do not edit.
+// Generated from src/wire/ by `cargo run --example codes-js -- --write` (scripts/build.sh runs it): do not edit.
 // The names the wasm boundary carries, each defined once in Rust; the numbers are in codes.js.
 
 /** Outcome kinds for Core.finish, by the names `classify` returns. */

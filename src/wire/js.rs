@@ -43,7 +43,7 @@ pub fn modules() -> [(&'static str, String); 2] {
     [("js/src/codes.js", codes()), ("js/src/names.js", names())]
 }
 
-const HEADER: &str = "// Generated from src/wire/ by `cargo run --example codes-js` (scripts/build.sh): do not edit.";
+const HEADER: &str = "// Generated from src/wire/ by `cargo run --example codes-js -- --write` (scripts/build.sh runs it): do not edit.";
 
 /// The text of `js/src/codes.js`: numbers only (esbuild stops inlining a module's constants
 /// at its first object or array, so there are none).
